@@ -1,0 +1,1 @@
+"""Compiler stages after loading: the graph, its checks, lowering to the IR."""

@@ -1,0 +1,249 @@
+"""Diagnostics: what every stage reports, and the three ways to print them.
+
+A diagnostic has a stable code (documented in docs/diagnostics.md, which a test keeps in
+step with ``CODES``), a severity, a message, the span of the YAML node at fault and, where a
+fix is known, a hint. Stages collect diagnostics instead of raising, so one run reports
+every problem it can find.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A place in a source file; line and col are 1-based, col counts characters."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int | None = None
+    end_col: int | None = None
+
+    def shifted(self, columns: int, width: int | None = None) -> Span:
+        """The span ``columns`` characters to the right on the same line."""
+        col = self.col + columns
+        end_col = col + width if width is not None else None
+        return Span(self.file, self.line, col, self.line if width is not None else None, end_col)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+    related: tuple[tuple[Span, str], ...] = ()
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        if self.span is None:
+            return ("", 0, 0, self.code, self.message)
+        return (self.span.file, self.span.line, self.span.col, self.code, self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+        if self.span is not None:
+            out["file"] = self.span.file
+            out["line"] = self.span.line
+            out["col"] = self.span.col
+        if self.hint is not None:
+            out["hint"] = self.hint
+        if self.related:
+            out["related"] = [
+                {"file": s.file, "line": s.line, "col": s.col, "message": m}
+                for s, m in self.related
+            ]
+        return out
+
+
+# The stable codes. Never renumber one; retire a code by leaving it documented as unused.
+CODES: dict[str, str] = {
+    # PS1xx: reading the file
+    "PS100": "the spec file cannot be read",
+    "PS101": "the file is not valid UTF-8",
+    "PS102": "the file is empty",
+    "PS103": "the file is larger than the size limit",
+    "PS104": "YAML syntax error",
+    "PS105": "duplicate key in a mapping",
+    "PS106": "alias expansion exceeds the budget",
+    "PS107": "nesting deeper than the limit",
+    "PS108": "unsupported YAML version directive",
+    "PS109": "tag not allowed",
+    "PS110": "the top level is not a mapping",
+    "PS111": "more than one YAML document",
+    "PS112": "merge keys (<<) are not supported",
+    "PS113": "mapping key is not a string",
+    # PS2xx: the spec's shape
+    "PS200": "unknown key",
+    "PS201": "missing required key",
+    "PS202": "wrong type",
+    "PS203": "invalid value",
+    "PS204": "invalid duration",
+    "PS205": "invalid quantity",
+    "PS206": "unknown step kind",
+    "PS207": "unsupported spec format version",
+    "PS208": "invalid name or identifier",
+    "PS209": "param default does not match the param's type",
+    "PS210": "invalid schedule",
+    "PS211": "unknown secret",
+    # PS3xx: conditions, references and placeholders
+    "PS300": "condition syntax error",
+    "PS301": "condition compares values of incompatible types",
+    "PS302": "invalid reference syntax",
+    "PS310": "unknown placeholder",
+    "PS311": "${item} used outside a foreach step",
+    # PS4xx: the graph
+    "PS400": "dependency cycle",
+    "PS401": "unknown step",
+    "PS402": "unknown output",
+    "PS403": "artifact type mismatch",
+    "PS404": "unknown param",
+    "PS405": "foreach over something that is not a list",
+    "PS406": "step depends on itself",
+    "PS407": "missing required input",
+    "PS408": "unknown metric key",
+    # PS5xx: completeness, fill and the lock file
+    "PS500": "step is incomplete",
+    # PS6xx: backends
+    "PS600": "the target cannot express a spec feature",
+    "PS601": "unknown target",
+    "PS602": "generated output is stale",
+    # PS9xx: internal
+    "PS900": "internal error",
+}
+
+
+@dataclass
+class DiagnosticSink:
+    """Collects diagnostics from one run; stages append, the CLI renders."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic.code not in CODES:
+            raise ValueError(f"undocumented diagnostic code {diagnostic.code}")
+        self.items.append(diagnostic)
+
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.add(Diagnostic(code, message, span, hint))
+
+    def warning(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.add(Diagnostic(code, message, span, hint, Severity.WARNING))
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        for d in diagnostics:
+            self.add(d)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        # Deduplicate: two passes may find the same fault at the same place.
+        unique = {(d.sort_key(), d.severity, d.hint): d for d in self.items}
+        return sorted(unique.values(), key=lambda d: d.sort_key())
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self.sorted())
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def render_human(
+    diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None
+) -> str:
+    """``file:line:col: error[PS401]: message``, the source line, a caret, the hint."""
+    sources = sources or {}
+    blocks: list[str] = []
+    for d in diagnostics:
+        where = f"{d.span}: " if d.span else ""
+        lines = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+        if d.span is not None:
+            lines.extend(_code_frame(d.span, sources.get(d.span.file)))
+        for span, message in d.related:
+            lines.append(f"  note: {span}: {message}")
+        if d.hint:
+            lines.append(f"  = hint: {d.hint}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _code_frame(span: Span, text: str | None) -> list[str]:
+    if text is None:
+        return []
+    source_lines = text.splitlines()
+    if not 1 <= span.line <= len(source_lines):
+        return []
+    line = source_lines[span.line - 1].expandtabs(1)
+    gutter = str(span.line)
+    width = 1
+    if span.end_line == span.line and span.end_col is not None and span.end_col > span.col:
+        width = span.end_col - span.col
+    width = max(1, min(width, len(line) - span.col + 1))
+    return [
+        f"{' ' * len(gutter)} |",
+        f"{gutter} | {line}",
+        f"{' ' * len(gutter)} | {' ' * (span.col - 1)}{'^' * width}",
+    ]
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([d.to_dict() for d in diagnostics], indent=2, sort_keys=True) + "\n"
+
+
+def _github_escape(text: str, *, property_value: bool = False) -> str:
+    # The workflow-command escapes GitHub documents for data and for property values.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(diagnostics: Iterable[Diagnostic]) -> str:
+    """GitHub Actions workflow commands, so errors annotate the spec in a pull request."""
+    out: list[str] = []
+    for d in diagnostics:
+        level = {"error": "error", "warning": "warning", "note": "notice"}[d.severity.value]
+        props = [f"title={_github_escape(d.code, property_value=True)}"]
+        if d.span is not None:
+            props = [
+                f"file={_github_escape(d.span.file, property_value=True)}",
+                f"line={d.span.line}",
+                f"col={d.span.col}",
+                *props,
+            ]
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        out.append(f"::{level} {','.join(props)}::{_github_escape(message)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate, phrased as a hint, or None when nothing is close."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not match:
+        lowered = {c.lower(): c for c in pool}
+        if word.lower() in lowered:
+            match = [lowered[word.lower()]]
+    return f"did you mean '{match[0]}'?" if match else None

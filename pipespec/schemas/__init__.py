@@ -1,0 +1,56 @@
+"""JSON Schemas shipped as package data, and the helpers to load and validate with them.
+
+`pipespec.schema.json` is the authoring schema (what users may write; editors use it for
+completion). It is generated from the pydantic models by `generate_authoring_schema()` and
+committed; a test keeps the two in agreement. `steps/<kind>.json` are the *complete* forms:
+what a backend needs of a step of that kind.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+AUTHORING_SCHEMA = "pipespec.schema.json"
+SCHEMA_ID = "https://pipespec.dev/schemas/v1/pipespec.schema.json"
+
+
+def _read(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def authoring_schema_text() -> str:
+    return _read(AUTHORING_SCHEMA)
+
+
+@cache
+def complete_schema(kind: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_read(f"steps/{kind}.json"))
+    return data
+
+
+def generate_authoring_schema() -> str:
+    """The authoring schema as the models define it (committed as package data)."""
+    from pipespec.spec.models import Spec
+
+    schema = Spec.model_json_schema(mode="validation")
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def complete_form_errors(kind: str, form: dict[str, Any]) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way ``form`` falls short of the kind's complete schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(complete_schema(kind))
+    out = []
+    for error in sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in error.absolute_path)
+        out.append((path, error.message))
+    return out
