@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -109,6 +109,93 @@ def graph(spec: Path, graph_format: str) -> None:
     if code != EXIT_OK or analysis.graph is None:
         sys.exit(code or EXIT_SPEC)
     click.echo(render_graph.render(analysis, graph_format), nl=False)
+
+
+TARGET_OPTION = click.option(
+    "--target",
+    "-t",
+    "target",
+    default="all",
+    show_default=True,
+    help="Comma-separated targets (airflow, ...), or 'all'.",
+)
+OUT_OPTION = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output directory (default: generated/ beside each spec).",
+)
+
+
+def _build(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> Any:
+    from pipespec.compiler.build import build, resolve_targets
+
+    targets, target_diags = resolve_targets(target)
+    if target_diags:
+        _emit(target_diags, [], diag_format)
+        sys.exit(EXIT_USAGE)
+    result = build(list(specs), targets, out)
+    _emit(result.diagnostics, result.analyses, diag_format)
+    code = _exit_code(result.diagnostics)
+    if code != EXIT_OK:
+        sys.exit(code)
+    return result
+
+
+@main.command(name="compile")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@TARGET_OPTION
+@OUT_OPTION
+@FORMAT_OPTION
+def compile_(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> None:
+    """Compile specs to orchestrator files (written atomically: all or nothing)."""
+    from pipespec.output import write_atomically
+
+    result = _build(specs, target, out, diag_format)
+    for root, files in sorted(result.outputs.items()):
+        write_atomically(root, files)
+        if diag_format == "human":
+            for rel in sorted(files):
+                click.echo(f"wrote {(root / rel).as_posix()}")
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@TARGET_OPTION
+@OUT_OPTION
+@FORMAT_OPTION
+def check(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> None:
+    """Fail (exit 1) when generated files on disk are stale, missing or extra."""
+    from pipespec.diagnostics import Diagnostic
+    from pipespec.output import compare
+
+    result = _build(specs, target, out, diag_format)
+    stale: list[Diagnostic] = []
+    for root, files in sorted(result.outputs.items()):
+        drift = compare(root, files, result.owned.get(root, []))
+        if drift.diff:
+            click.echo(drift.diff, nl=False)
+        for kind, rels in (
+            ("missing", drift.missing),
+            ("changed", drift.changed),
+            ("extra", drift.extra),
+        ):
+            for rel in rels:
+                stale.append(
+                    Diagnostic(
+                        "PS602",
+                        f"{(root / rel).as_posix()} is {kind}",
+                        None,
+                        "run `pipespec compile` with the same arguments and commit the result",
+                    )
+                )
+    if stale:
+        _emit(stale, [], diag_format)
+        sys.exit(EXIT_SPEC)
+    if diag_format == "human":
+        click.echo("generated files are up to date")
+    sys.exit(EXIT_OK)
 
 
 @main.command()

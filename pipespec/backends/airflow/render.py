@@ -1,0 +1,664 @@
+"""IR -> an Airflow DAG file.
+
+The renderer builds a view model of plain values; the jinja2 template lays it out and every
+value passes through the ``py`` filter (a proven Python literal, or ``Code`` that this module
+assembled from literals and identifiers). Step features map to Airflow's own constructs:
+KubernetesPodOperator (or a PythonOperator running the argv on the worker), typed ``Param``s,
+ShortCircuitOperator for ``when:``, dynamic task mapping (``partial().expand_kwargs()``) for
+``foreach:``, Kubernetes ``Secret``s, ``V1ResourceRequirements``, node selectors and
+tolerations for accelerators.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pipespec import __version__
+from pipespec.backends import RenderResult
+from pipespec.backends.airflow.jinja_text import escape_literal, guard_extension
+from pipespec.backends.pysafe import Code, comment, py_ident, py_literal
+from pipespec.compiler import ir
+from pipespec.diagnostics import Diagnostic, Severity
+from pipespec.spec import conditions, units
+from pipespec.spec.references import (
+    ArtifactRef,
+    LiteralUri,
+    ParamRef,
+    Placeholder,
+    Segment,
+    Text,
+)
+
+# KubernetesPodOperator.template_ext: strings ending so are read as template files.
+KPO_TEMPLATE_EXT = ("yaml", "yml", "json")
+XCOM_RETURN = "/airflow/xcom/return.json"
+DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_LOCAL_ROOT = "/tmp/pipespec-artifacts"
+
+# Node labels set by NVIDIA GPU feature discovery (the GPU operator), the most portable
+# way to ask Kubernetes for a GPU model.
+GPU_PRODUCTS = {
+    "nvidia-t4": "Tesla-T4",
+    "nvidia-l4": "NVIDIA-L4",
+    "nvidia-a10g": "NVIDIA-A10G",
+    "nvidia-v100": "Tesla-V100-SXM2-16GB",
+    "nvidia-a100": "NVIDIA-A100-SXM4-40GB",
+    "nvidia-a100-80gb": "NVIDIA-A100-SXM4-80GB",
+    "nvidia-h100": "NVIDIA-H100-80GB-HBM3",
+}
+PARAM_JSON_TYPES = {
+    "string": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "list": "array",
+    "dict": "object",
+}
+PARAMETER_OUTPUT_TYPES = ("metrics", "string", "int", "float", "bool", "list", "dict")
+
+
+@dataclass
+class TaskView:
+    var: str
+    task_id: str
+    operator: str
+    kwargs: list[tuple[str, Any]]
+    partial: bool = False
+    expand: Any = None  # a Code expression for expand_kwargs(...)
+
+
+@dataclass
+class FunctionView:
+    name: str
+    params: Code
+    body: Code
+
+
+@dataclass
+class DagView:
+    header: list[str]
+    version: str
+    operator: str
+    dag_kwargs: list[tuple[str, Any]]
+    tasks: list[TaskView] = field(default_factory=list)
+    functions: list[FunctionView] = field(default_factory=list)
+    constants: list[tuple[str, Any]] = field(default_factory=list)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    uses: set[str] = field(default_factory=set)
+
+
+def _call(func: str, *args: Any, **kwargs: Any) -> Code:
+    """``func(args..., key=value...)`` with every argument a literal or pipespec's Code."""
+    parts = [_value(a) for a in args]
+    parts += [f"{py_ident(k)}={_value(v)}" for k, v in kwargs.items()]
+    dotted = ".".join(py_ident(p) for p in func.split("."))
+    return Code(f"{dotted}({', '.join(parts)})")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, Code):
+        return str(value)
+    if isinstance(value, list) and any(isinstance(v, Code) for v in value):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return py_literal(value)
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pipespec.backends.airflow", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["py"] = _value
+    env.filters["ident"] = py_ident
+    env.filters["comment"] = comment
+    return env
+
+
+class _Renderer:
+    def __init__(self, pipeline: ir.Pipeline) -> None:
+        self.p = pipeline
+        settings = dict(ir.thaw(pipeline.targets.get("airflow", ir.FrozenMap())))
+        self.version: str = settings.get("version", "3")
+        self.operator: str = settings.get("operator", "kubernetes")
+        self.namespace: str | None = settings.get("namespace")
+        self.conn_id: str | None = settings.get("kubernetes_conn_id")
+        self.start_date: str = settings.get("start_date") or DEFAULT_START_DATE
+        self.tags: list[str] = settings.get("tags") or ["pipespec"]
+        root = settings.get("artifact_root")
+        self.diags: list[Diagnostic] = []
+        if root is None:
+            root = DEFAULT_LOCAL_ROOT
+            if self.operator == "kubernetes" and _has_artifacts(pipeline):
+                self.warn(
+                    f"no targets.airflow.artifact_root: artifacts go to {root} inside each "
+                    "pod and are not shared between tasks",
+                    None,
+                    "set artifact_root to an s3://, gs:// or mounted path",
+                )
+        self.root = root.rstrip("/")
+        self.vars: dict[str, str] = {}
+        for i, step in enumerate(pipeline.steps):
+            self.vars[step.id] = f"t{i}_{step.id.replace('-', '_')}"
+        self.secrets = {s.name: s for s in pipeline.secrets}
+        self.params = {p.name: p for p in pipeline.params}
+
+    # --- diagnostics -----------------------------------------------------------------------
+
+    def warn(self, message: str, step: ir.Step | None, hint: str | None = None) -> None:
+        span = step.span if step is not None else None
+        self.diags.append(Diagnostic("PS600", message, span, hint, Severity.WARNING))
+
+    def error(self, message: str, step: ir.Step, hint: str | None = None) -> None:
+        self.diags.append(Diagnostic("PS600", message, step.span, hint))
+
+    # --- strings for templated fields ------------------------------------------------------
+
+    def _producer(self, step_id: str) -> ir.Step:
+        return self.p.step(step_id)
+
+    def _xcom_jinja(self, ref: ArtifactRef, type_name: str) -> str:
+        pull = f"ti.xcom_pull(task_ids='{ref.step}', key='{self._xcom_key(ref)}')"
+        return "{{ " + pull + ("" if type_name == "string" else " | tojson") + " }}"
+
+    def _xcom_key(self, ref: ArtifactRef) -> str:
+        return "return_value" if self.operator == "kubernetes" else ref.output
+
+    def artifact_uri(self, step: ir.Step, output: str, *, mapped_item: bool) -> str:
+        base = escape_literal(self.root)
+        uri = f"{base}/{self.p.name}/{{{{ run_id }}}}/{step.id}/{output}"
+        return uri + ("/{{ ti.map_index }}" if mapped_item else "")
+
+    def is_parameter_output(self, type_name: str) -> bool:
+        return type_name in PARAMETER_OUTPUT_TYPES
+
+    def placeholder(self, step: ir.Step, seg: Placeholder, item_text: str | None) -> str:
+        if seg.root == "item":
+            assert item_text is not None
+            return item_text
+        name = str(seg.name)
+        if seg.root == "params":
+            ptype = self.params[name].type
+            suffix = "" if ptype == "string" else " | tojson"
+            return "{{ params['" + name + "']" + suffix + " }}"
+        if seg.root == "outputs":
+            out = next(o for o in step.outputs if o.name == name)
+            if self.is_parameter_output(out.type):
+                if self.operator == "kubernetes":
+                    return XCOM_RETURN
+                return self.artifact_uri(step, name, mapped_item=step.foreach is not None)
+            return self.artifact_uri(step, name, mapped_item=step.foreach is not None)
+        inp = step.input(name)
+        assert inp is not None
+        source = inp.source
+        if isinstance(source, ParamRef):
+            ptype = self.params[source.name].type
+            suffix = "" if ptype == "string" else " | tojson"
+            return "{{ params['" + source.name + "']" + suffix + " }}"
+        if isinstance(source, LiteralUri):
+            return escape_literal(source.uri)
+        producer = self._producer(source.step)
+        if self.is_parameter_output(inp.type) and self.operator == "kubernetes":
+            return self._xcom_jinja(source, inp.type)
+        uri = self.artifact_uri(producer, source.output, mapped_item=False)
+        return uri + ("/" if producer.foreach is not None else "")
+
+    def text(
+        self,
+        step: ir.Step,
+        segments: tuple[Segment, ...],
+        item_text: str | None = None,
+        ext: tuple[str, ...] = KPO_TEMPLATE_EXT,
+    ) -> str:
+        out = []
+        for seg in segments:
+            if isinstance(seg, Text):
+                out.append(escape_literal(seg.text))
+            else:
+                out.append(self.placeholder(step, seg, item_text))
+        return guard_extension("".join(out), ext)
+
+    def plain(self, value: str, ext: tuple[str, ...] = KPO_TEMPLATE_EXT) -> str:
+        return guard_extension(escape_literal(value), ext)
+
+    # --- the DAG ---------------------------------------------------------------------------
+
+    def dag_kwargs(self) -> list[tuple[str, Any]]:
+        year, month, day = (int(x) for x in self.start_date.split("-"))
+        params = {}
+        for p in self.p.params:
+            kwargs: dict[str, Any] = {"type": PARAM_JSON_TYPES[p.type]}
+            if p.description:
+                kwargs["description"] = p.description
+            params[p.name] = _call("Param", ir.thaw(p.default), **kwargs)
+        doc = (self.p.description or self.p.name).rstrip() + (
+            f"\n\nGenerated by pipespec from `{self.p.source_file}`; edit the spec, not this file."
+        )
+        out: list[tuple[str, Any]] = [
+            ("dag_id", self.p.name),
+            (
+                "description",
+                (self.p.description or "").strip().splitlines()[0] if self.p.description else None,
+            ),
+            ("doc_md", doc),
+            ("schedule", self.p.schedule),
+            (
+                "start_date",
+                _call("datetime.datetime", year, month, day, tzinfo=Code("datetime.timezone.utc")),
+            ),
+            ("catchup", False),
+            ("tags", self.tags),
+        ]
+        if params:
+            out.append(("params", _dict_code(params)))
+        out.append(("render_template_as_native_obj", False))
+        return out
+
+    def common_kwargs(self, step: ir.Step) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = [("task_id", step.id)]
+        if step.description:
+            # Airflow reads a doc_md ending in ".md" as a template file name.
+            doc = step.description + ("\n" if step.description.endswith(".md") else "")
+            out.append(("doc_md", doc))
+        out.append(("retries", step.retries))
+        if step.retry_delay_s is not None:
+            out.append(("retry_delay", _call("datetime.timedelta", seconds=step.retry_delay_s)))
+        if step.timeout_s is not None:
+            out.append(("execution_timeout", _call("datetime.timedelta", seconds=step.timeout_s)))
+        return out
+
+    def written_parameter_outputs(self, step: ir.Step) -> list[str]:
+        """Parameter/metrics outputs the step's command or env actually names."""
+        named = {
+            seg.name
+            for arg in (*step.command, *(value for _, value in step.env))
+            for seg in arg
+            if isinstance(seg, Placeholder) and seg.root == "outputs"
+        }
+        return [
+            o.name for o in step.outputs if self.is_parameter_output(o.type) and o.name in named
+        ]
+
+    def check_consumers(self) -> None:
+        """A parameter output someone reads must be written by its producer's command."""
+        for step in self.p.steps:
+            reads: list[tuple[str, str]] = [
+                (i.source.step, i.source.output)
+                for i in step.inputs
+                if isinstance(i.source, ArtifactRef) and self.is_parameter_output(i.type)
+            ]
+            if step.condition is not None:
+                reads += [
+                    (r.parts[0], r.parts[1])
+                    for r in conditions.condition_refs(step.condition)
+                    if not r.is_param
+                ]
+            for producer_id, output in reads:
+                producer = self.p.step(producer_id)
+                if not producer.command:
+                    continue
+                if output not in self.written_parameter_outputs(producer):
+                    self.error(
+                        f"step '{step.id}' reads {producer_id}.{output}, but the command of "
+                        f"'{producer_id}' never names ${{outputs.{output}}}, so nothing "
+                        "writes it",
+                        step,
+                        f"pass ${{outputs.{output}}} to the command of '{producer_id}'",
+                    )
+
+    def check_step(self, step: ir.Step) -> None:
+        params_out = self.written_parameter_outputs(step)
+        if self.operator == "kubernetes" and len(params_out) > 1:
+            self.error(
+                f"step '{step.id}' writes {len(params_out)} parameter/metrics outputs "
+                f"({', '.join(params_out)}); a KubernetesPodOperator returns "
+                "one XCom file per pod",
+                step,
+                "on Airflow with operator: kubernetes, give a step at most one metrics or "
+                "parameter output (put several values in one metrics/dict output)",
+            )
+        if step.script is not None:
+            self.error(
+                f"step '{step.id}' runs a script; shipping scripts to Airflow tasks needs "
+                "`pipespec fill`",
+                step,
+            )
+        if step.resources.accelerator and self.operator == "local":
+            self.warn(
+                f"step '{step.id}' asks for {step.resources.accelerator}; operator: local "
+                "runs on the worker and cannot request accelerators",
+                step,
+            )
+        if step.kind == "monitor" and step.details.get("schedule"):
+            self.warn(
+                f"monitor step '{step.id}' has its own schedule; on Airflow it runs once per "
+                "DAG run (schedule a separate pipeline for periodic monitoring)",
+                step,
+            )
+        for key in step.target_overrides:
+            if key == "airflow" and step.target_overrides[key].get("instance_type"):
+                self.warn(
+                    f"step '{step.id}': Airflow has no instance types; "
+                    "targets.airflow.instance_type is not used",
+                    step,
+                )
+
+    def k8s_kwargs(
+        self, step: ir.Step, item_text: str | None
+    ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+        """(fixed kwargs, per-item kwargs) for a KubernetesPodOperator."""
+        fixed: list[tuple[str, Any]] = []
+        assert step.image is not None
+        argv = [self.text(step, arg, item_text) for arg in step.command]
+        env = {name: self.text(step, value, item_text) for name, value in step.env}
+        fixed.append(("name", step.id))
+        fixed.append(("image", self.plain(step.image)))
+        if self.namespace:
+            fixed.append(("namespace", self.plain(self.namespace)))
+        if self.conn_id:
+            fixed.append(("kubernetes_conn_id", self.conn_id))
+        per_item: dict[str, Any] = {"cmds": argv[:1], "arguments": argv[1:]}
+        if env:
+            per_item["env_vars"] = env
+        secrets = []
+        for use in step.secrets:
+            k8s_ref = self.secrets[use.secret].platforms.get("kubernetes")
+            if k8s_ref is None:
+                self.error(
+                    f"secret '{use.secret}' has no `kubernetes:` mapping, which the "
+                    "KubernetesPodOperator needs to expose it without writing its value",
+                    step,
+                    f"add `kubernetes: {{secret: NAME, key: KEY}}` to secrets.{use.secret}",
+                )
+                continue
+            secrets.append(_call("Secret", "env", use.env, k8s_ref["secret"], k8s_ref["key"]))
+        if secrets:
+            fixed.append(("secrets", secrets))
+        resources = self.resources(step)
+        if resources is not None:
+            fixed.append(("container_resources", resources))
+        if step.resources.accelerator:
+            fixed.append(
+                (
+                    "node_selector",
+                    {"nvidia.com/gpu.product": GPU_PRODUCTS[step.resources.accelerator]},
+                )
+            )
+        if step.resources.gpu or step.resources.accelerator:
+            fixed.append(
+                (
+                    "tolerations",
+                    [
+                        _call(
+                            "k8s.V1Toleration",
+                            key="nvidia.com/gpu",
+                            operator="Exists",
+                            effect="NoSchedule",
+                        )
+                    ],
+                )
+            )
+        if self.written_parameter_outputs(step):
+            fixed.append(("do_xcom_push", True))
+        fixed.append(("get_logs", True))
+        fixed.append(("on_finish_action", "delete_pod"))
+        return fixed, per_item
+
+    def resources(self, step: ir.Step) -> Code | None:
+        r = step.resources
+        requests: dict[str, str] = {}
+        limits: dict[str, str] = {}
+        if r.cpu is not None:
+            requests["cpu"] = units.format_cpu(r.cpu)
+        if r.memory_bytes is not None:
+            requests["memory"] = units.format_quantity(r.memory_bytes)
+            limits["memory"] = units.format_quantity(r.memory_bytes)
+        gpus = r.gpu or (1 if r.accelerator else 0)
+        if gpus:
+            limits["nvidia.com/gpu"] = str(gpus)
+        if not requests and not limits:
+            return None
+        return _call("k8s.V1ResourceRequirements", requests=requests, limits=limits)
+
+    def local_kwargs(
+        self, step: ir.Step, item_text: str | None
+    ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+        argv = [self.text(step, arg, item_text, ()) for arg in step.command]
+        env = {name: self.text(step, value, item_text, ()) for name, value in step.env}
+        outputs = {
+            o.name: self.artifact_uri(step, o.name, mapped_item=step.foreach is not None)
+            for o in step.outputs
+            if self.is_parameter_output(o.type)
+        }
+        connections = {}
+        for use in step.secrets:
+            airflow_ref = self.secrets[use.secret].platforms.get("airflow")
+            if airflow_ref is None:
+                self.error(
+                    f"secret '{use.secret}' has no `airflow:` mapping (a connection id), "
+                    "which operator: local reads at run time",
+                    step,
+                    f"add `airflow: {{conn_id: NAME}}` to secrets.{use.secret}",
+                )
+                continue
+            connections[use.env] = airflow_ref["conn_id"]
+        # Local paths the step writes under: their parent directories must exist first.
+        local_dirs = sorted(
+            {
+                self.artifact_uri(step, o.name, mapped_item=step.foreach is not None).rsplit(
+                    "/", 1
+                )[0]
+                for o in step.outputs
+                if "://" not in self.root
+            }
+        )
+        fixed: list[tuple[str, Any]] = [("python_callable", Code("_run_local"))]
+        op_kwargs = {
+            "argv": argv,
+            "env": env,
+            "connections": connections,
+            "outputs": outputs,
+            "local_dirs": local_dirs,
+        }
+        return fixed, {"op_kwargs": op_kwargs}
+
+    def step_task(self, step: ir.Step, view: DagView) -> None:
+        self.check_step(step)
+        if step.image is None or not step.command:
+            return  # incomplete steps never reach a backend (PS500); scripts: reported above
+        var = self.vars[step.id]
+        factory = self.k8s_kwargs if self.operator == "kubernetes" else self.local_kwargs
+        operator = "KubernetesPodOperator" if self.operator == "kubernetes" else "PythonOperator"
+        common = self.common_kwargs(step)
+        fe = step.foreach
+        if fe is None:
+            fixed, per_item = factory(step, None)
+            view.tasks.append(
+                TaskView(var, step.id, operator, common + fixed + list(per_item.items()))
+            )
+            return
+        if fe.items is not None:
+            expansions = []
+            for item in fe.items:
+                _, per_item = factory(step, escape_literal(_item_text(item)))
+                expansions.append(per_item)
+            fixed, _ = factory(step, "")
+            view.tasks.append(
+                TaskView(var, step.id, operator, common + fixed, partial=True, expand=expansions)
+            )
+            return
+        # A run-time list (a list param or a list output): map a kwargs builder over it.
+        marker = "\x00item\x00"
+        fixed, template = factory(step, marker)
+        fn = f"_{var}_kwargs"
+        const = f"_{var.upper()}_TEMPLATE"
+        view.constants.append((const, _split_marker(template, marker)))
+        view.functions.append(
+            FunctionView(fn, Code("item"), Code(f"return _fill_item({py_ident(const)}, item)"))
+        )
+        view.uses.add("fill_item")
+        if fe.param is not None:
+            items_var = f"{var}_items"
+            view.tasks.append(
+                TaskView(
+                    items_var,
+                    f"{step.id}.items",
+                    "PythonOperator",
+                    [
+                        ("task_id", f"{step.id}.items"),
+                        ("python_callable", Code("_param_items")),
+                        ("op_kwargs", {"name": fe.param}),
+                    ],
+                )
+            )
+            view.uses.add("param_items")
+            source = Code(f"{py_ident(items_var)}.output.map({py_ident(fn)})")
+        else:
+            assert fe.ref is not None
+            producer_var = py_ident(self.vars[fe.ref.step])
+            key = "return_value" if self.operator == "kubernetes" else fe.ref.output
+            source = Code(f"XComArg({producer_var}, key={py_literal(key)}).map({py_ident(fn)})")
+            view.uses.add("xcomarg")
+        view.tasks.append(
+            TaskView(var, step.id, operator, common + fixed, partial=True, expand=source)
+        )
+
+    def condition_task(self, step: ir.Step, view: DagView) -> str | None:
+        if step.condition is None:
+            return None
+        fn = f"_when_{self.vars[step.id]}"
+        expr = self.condition_code(step.condition)
+        view.functions.append(FunctionView(fn, Code("**context"), Code(f"return bool({expr})")))
+        var = f"{self.vars[step.id]}_when"
+        view.tasks.append(
+            TaskView(
+                var,
+                f"{step.id}.when",
+                "ShortCircuitOperator",
+                [
+                    ("task_id", f"{step.id}.when"),
+                    ("doc_md", f"Runs `{step.id}` only when: {step.condition_text}"),
+                    ("python_callable", Code(fn)),
+                    ("ignore_downstream_trigger_rules", False),
+                ],
+            )
+        )
+        view.uses.add("xcom_value")
+        return var
+
+    def condition_code(self, node: conditions.Expr) -> str:
+        if isinstance(node, conditions.Literal):
+            return py_literal(node.value)
+        if isinstance(node, conditions.Ref):
+            parts = node.parts
+            if parts[0] == "params":
+                return f"context['params'][{py_literal(parts[1])}]"
+            key = "return_value" if self.operator == "kubernetes" else parts[1]
+            access = f"_xcom_value(context, {py_literal(parts[0])}, {py_literal(key)})"
+            if len(parts) == 3:
+                access += f"[{py_literal(parts[2])}]"
+            return access
+        if isinstance(node, conditions.Compare):
+            left = self.condition_code(node.left)
+            right = self.condition_code(node.right)
+            return f"({left} {node.op} {right})"
+        if isinstance(node, conditions.BoolOp):
+            joiner = f" {node.op} "
+            return "(" + joiner.join(self.condition_code(o) for o in node.operands) + ")"
+        assert isinstance(node, conditions.Not)
+        return f"(not {self.condition_code(node.operand)})"
+
+    def render(self) -> tuple[str, list[Diagnostic]]:
+        header = [
+            f"Generated by pipespec {__version__} from {self.p.source_file}. Do not edit.",
+            f"Regenerate: pipespec compile {self.p.source_file} --target airflow",
+            f"Spec sha256: {self.p.source_digest}",
+        ]
+        view = DagView(
+            header=header,
+            version=self.version,
+            operator=self.operator,
+            dag_kwargs=[(k, v) for k, v in self.dag_kwargs() if v is not None],
+        )
+        condition_vars: dict[str, str] = {}
+        self.check_consumers()
+        for step in self.p.steps:
+            when_var = self.condition_task(step, view)
+            if when_var is not None:
+                condition_vars[step.id] = when_var
+            self.step_task(step, view)
+        view.edges = self.edges(condition_vars)
+        text = _environment().get_template("dag.py.j2").render(v=view)
+        return text, self.diags
+
+    def edges(self, condition_vars: dict[str, str]) -> list[tuple[str, str]]:
+        """Spec edges; a condition's references feed its ShortCircuitOperator instead."""
+        out: list[tuple[str, str]] = []
+        for step in self.p.steps:
+            when_var = condition_vars.get(step.id)
+            cond_refs: set[str] = set()
+            if step.condition is not None:
+                cond_refs = {
+                    r.parts[0] for r in conditions.condition_refs(step.condition) if not r.is_param
+                }
+            direct = {i.source.step for i in step.inputs if isinstance(i.source, ArtifactRef)}
+            direct |= set(step.after)
+            if step.foreach is not None and step.foreach.ref is not None:
+                direct.add(step.foreach.ref.step)
+            for upstream in step.upstream:
+                if upstream in cond_refs and when_var is not None:
+                    out.append((self.vars[upstream], when_var))
+                if upstream in direct or when_var is None:
+                    out.append((self.vars[upstream], self.vars[step.id]))
+            if when_var is not None:
+                out.append((when_var, self.vars[step.id]))
+        return list(dict.fromkeys(out))
+
+
+def _has_artifacts(pipeline: ir.Pipeline) -> bool:
+    return any(
+        o.type in ("dataset", "model", "artifact") for s in pipeline.steps for o in s.outputs
+    )
+
+
+def _item_text(item: Any) -> str:
+    return item if isinstance(item, str) else json.dumps(item)
+
+
+def _split_marker(value: Any, marker: str) -> Any:
+    """Strings holding the item marker become lists of parts, ``None`` standing for the item."""
+    if isinstance(value, str):
+        if marker not in value:
+            return value
+        parts: list[str | None] = []
+        for i, chunk in enumerate(value.split(marker)):
+            if i:
+                parts.append(None)
+            if chunk:
+                parts.append(chunk)
+        return {"__pipespec_parts__": parts}
+    if isinstance(value, dict):
+        return {k: _split_marker(v, marker) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_split_marker(v, marker) for v in value]
+    return value
+
+
+def _dict_code(values: dict[str, Code]) -> Code:
+    return Code("{" + ", ".join(f"{py_literal(k)}: {v}" for k, v in values.items()) + "}")
+
+
+def render_dag(pipeline: ir.Pipeline) -> RenderResult:
+    text, diags = _Renderer(pipeline).render()
+    if any(d.severity is Severity.ERROR for d in diags):
+        return RenderResult({}, diags)
+    return RenderResult({f"airflow/{pipeline.name}.py": text}, diags)

@@ -1,0 +1,90 @@
+"""compile and check: from spec files to generated files, for one or more targets.
+
+Everything is rendered in memory first; files are written (atomically) only when no spec
+has an error, so a failed run leaves earlier outputs untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipespec.compiler.driver import Analysis, analyze_file
+from pipespec.diagnostics import Diagnostic, Severity
+
+
+@dataclass
+class BuildResult:
+    analyses: list[Analysis]
+    diagnostics: list[Diagnostic]
+    outputs: dict[Path, dict[str, str]] = field(default_factory=dict)  # root -> files
+    owned: dict[Path, list[str]] = field(default_factory=dict)  # root -> owned globs
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+def output_root(spec: Path, out: Path | None) -> Path:
+    """Default layout: ``generated/`` beside the spec; ``--out DIR`` replaces it."""
+    return out if out is not None else spec.parent / "generated"
+
+
+def resolve_targets(requested: str) -> tuple[list[str], list[Diagnostic]]:
+    from pipespec.backends import available
+
+    known = sorted(available())
+    names = [t.strip() for t in requested.split(",") if t.strip()]
+    if names == ["all"]:
+        return known, []
+    diags = []
+    for name in names:
+        if name not in known:
+            from pipespec.diagnostics import did_you_mean
+
+            diags.append(
+                Diagnostic(
+                    "PS601",
+                    f"unknown target '{name}'",
+                    None,
+                    did_you_mean(name, known) or f"targets: {', '.join(known)}, all",
+                )
+            )
+    return names, diags
+
+
+def build(specs: list[Path], targets: list[str], out: Path | None) -> BuildResult:
+    from pipespec import backends
+    from pipespec.compiler.complete import check_complete
+
+    analyses = [analyze_file(p) for p in specs]
+    result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
+    seen: dict[tuple[Path, str], str] = {}
+    for spec, analysis in zip(specs, analyses, strict=False):
+        if analysis.pipeline is None:
+            continue
+        incomplete = check_complete(analysis.pipeline)
+        result.diagnostics.extend(incomplete)
+        if incomplete:
+            continue
+        root = output_root(spec, out)
+        files = result.outputs.setdefault(root, {})
+        owned = result.owned.setdefault(root, [])
+        for target in targets:
+            rendered = backends.load(target).render(analysis.pipeline)
+            result.diagnostics.extend(rendered.diagnostics)
+            owned.append(f"{target}/{analysis.pipeline.name}")
+            for rel, text in rendered.files.items():
+                key = (root, rel)
+                if key in seen and seen[key] != analysis.file:
+                    result.diagnostics.append(
+                        Diagnostic(
+                            "PS601",
+                            f"{analysis.file} and {seen[key]} both generate {rel}",
+                            analysis.pipeline.steps[0].span,
+                            "give the pipelines different names, or compile to different --out",
+                        )
+                    )
+                seen[key] = analysis.file
+                files[rel] = text
+    return result

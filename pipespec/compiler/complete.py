@@ -1,0 +1,51 @@
+"""Completeness: a step reaches a backend only in its complete form (its kind's schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipespec.compiler import ir
+from pipespec.diagnostics import Diagnostic
+
+
+def complete_form(step: ir.Step) -> dict[str, Any]:
+    """The fields the complete-form schema judges, as plain data."""
+    form: dict[str, Any] = {"kind": step.kind, **ir.thaw(step.details)}
+    if step.image is not None:
+        form["image"] = step.image
+    if step.command:
+        form["command"] = ["".join(str(s) for s in arg) for arg in step.command]
+    if step.script is not None:
+        form["script"] = step.script
+    return form
+
+
+def check_complete(pipeline: ir.Pipeline) -> list[Diagnostic]:
+    from pipespec.schemas import complete_form_errors
+
+    diags: list[Diagnostic] = []
+    for step in pipeline.steps:
+        problems = complete_form_errors(step.kind, complete_form(step))
+        if not problems:
+            continue
+        missing = sorted({m.split("'")[1] for _, m in problems if "is a required property" in m})
+        runnable = any("anyOf" in m or "is not valid under any" in m for _, m in problems)
+        parts = [f"`{name}`" for name in missing]
+        if runnable:
+            parts.append("`command` or `script`")
+        other = [f"{p or step.kind}: {m}" for p, m in problems if "required" not in m and p]
+        message = f"step '{step.id}' is incomplete"
+        if parts:
+            message += ": it needs " + ", ".join(parts)
+        if other:
+            message += "; " + "; ".join(other)
+        diags.append(
+            Diagnostic(
+                "PS500",
+                message,
+                step.span,
+                hint="write the missing fields, or run `pipespec fill` to complete the step "
+                "from defaults, the catalog or an LLM",
+            )
+        )
+    return diags

@@ -1,0 +1,45 @@
+"""Compiling specs to Airflow DAG files in tests, with target settings overridden."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from pipespec.backends.airflow.render import render_dag
+from pipespec.compiler import ir
+from pipespec.compiler.complete import check_complete
+from pipespec.compiler.driver import analyze_file
+from pipespec.diagnostics import Severity
+
+VARIANTS = [("3", "kubernetes"), ("2", "kubernetes"), ("3", "local"), ("2", "local")]
+
+
+def pipeline_of(spec: Path) -> ir.Pipeline:
+    analysis = analyze_file(spec)
+    assert analysis.pipeline is not None, analysis.diagnostics
+    assert not check_complete(analysis.pipeline)
+    return analysis.pipeline
+
+
+def with_airflow(pipeline: ir.Pipeline, **settings: Any) -> ir.Pipeline:
+    targets = pipeline.targets.thaw()
+    targets["airflow"] = {**targets.get("airflow", {}), **settings}
+    return dataclasses.replace(pipeline, targets=ir.FrozenMap(targets))
+
+
+def render(pipeline: ir.Pipeline, version: str, operator: str) -> str:
+    result = render_dag(with_airflow(pipeline, version=version, operator=operator))
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    assert not errors, errors
+    (text,) = result.files.values()
+    return text
+
+
+# Examples that compile as written. churn leaves steps for `pipespec fill` to complete.
+COMPLETE_EXAMPLES = ["minimal", "showcase"]
+
+
+def example_spec(name: str) -> Path:
+    """The spec path as users pass it, relative to the repository root."""
+    return Path("examples") / name / "pipeline.yaml"

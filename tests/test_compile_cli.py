@@ -1,0 +1,121 @@
+"""compile and check as users run them: layout, drift detection, atomic writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipespec import output
+from pipespec.cli import main
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("minimal", "showcase", "churn"):
+        target = tmp_path / "examples" / name
+        target.mkdir(parents=True)
+        shutil.copy(ROOT / "examples" / name / "pipeline.yaml", target / "pipeline.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_compile_writes_the_documented_layout_and_check_passes(workdir: Path) -> None:
+    code, out, _ = run("compile", "examples/minimal/pipeline.yaml", "--target", "airflow")
+    assert code == 0, out
+    generated = workdir / "examples" / "minimal" / "generated" / "airflow" / "minimal.py"
+    assert generated.exists()
+    assert "wrote examples/minimal/generated/airflow/minimal.py" in out
+    code, out, _ = run("check", "examples/minimal/pipeline.yaml", "--target", "airflow")
+    assert code == 0 and "up to date" in out
+
+
+def test_check_reports_changed_missing_and_extra_files(workdir: Path) -> None:
+    run("compile", "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out")
+    dag = workdir / "out" / "airflow" / "minimal.py"
+    dag.write_text(dag.read_text().replace("count", "COUNT", 1))
+    (workdir / "out" / "airflow" / "minimal.v2.py").write_text("# stale\n")
+    code, out, err = run(
+        "check", "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out"
+    )
+    assert code == 1
+    assert out.startswith("--- out/airflow/minimal.py (on disk)")
+    assert "out/airflow/minimal.py is changed" in err
+    assert "out/airflow/minimal.v2.py is extra" in err
+    dag.unlink()
+    code, _, err = run(
+        "check", "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out"
+    )
+    assert code == 1 and "out/airflow/minimal.py is missing" in err
+
+
+def test_a_spec_error_writes_nothing(workdir: Path) -> None:
+    run("compile", "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out")
+    before = (workdir / "out" / "airflow" / "minimal.py").read_text()
+    spec = workdir / "examples" / "minimal" / "pipeline.yaml"
+    spec.write_text(spec.read_text().replace("download.data", "download.dat"))
+    code, _, err = run(
+        "compile",
+        "examples/showcase/pipeline.yaml",
+        "examples/minimal/pipeline.yaml",
+        "--target",
+        "airflow",
+        "--out",
+        "out",
+    )
+    assert code == 1 and "PS402" in err
+    assert (workdir / "out" / "airflow" / "minimal.py").read_text() == before
+    assert not (workdir / "out" / "airflow" / "demand-forecast.py").exists()
+
+
+def test_a_fault_midway_leaves_previous_files_untouched(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = workdir / "out"
+    output.write_atomically(root, {"a/one.py": "old one\n", "a/two.py": "old two\n"})
+    calls = {"n": 0}
+    real = output._replace
+
+    def failing_replace(src: Path, dst: Path) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full (injected)")
+        real(src, dst)
+
+    monkeypatch.setattr(output, "_replace", failing_replace)
+    with pytest.raises(OSError, match="injected"):
+        output.write_atomically(
+            root, {"a/one.py": "new one\n", "a/two.py": "new two\n", "a/three.py": "new\n"}
+        )
+    assert (root / "a" / "one.py").read_text() == "old one\n"
+    assert (root / "a" / "two.py").read_text() == "old two\n"
+    assert not (root / "a" / "three.py").exists()
+    assert sorted(p.name for p in root.iterdir()) == ["a"]  # no staging left behind
+
+
+def test_incomplete_steps_are_reported_not_compiled(workdir: Path) -> None:
+    code, _, err = run("compile", "examples/churn/pipeline.yaml", "--target", "airflow")
+    assert code == 1
+    assert err.count("error[PS500]") == 7
+    assert "pipespec fill" in err
+    assert not (workdir / "examples" / "churn" / "generated").exists()
+
+
+def test_unknown_target_is_a_usage_error(workdir: Path) -> None:
+    code, _, err = run("compile", "examples/minimal/pipeline.yaml", "--target", "airflw")
+    assert code == 2 and "did you mean 'airflow'?" in err
+
+
+def test_compile_is_byte_identical_on_a_second_run(workdir: Path) -> None:
+    run("compile", "examples/showcase/pipeline.yaml", "--target", "airflow", "--out", "a")
+    run("compile", "examples/showcase/pipeline.yaml", "--target", "airflow", "--out", "b")
+    first = (workdir / "a" / "airflow" / "demand-forecast.py").read_bytes()
+    assert first == (workdir / "b" / "airflow" / "demand-forecast.py").read_bytes()
