@@ -119,3 +119,12 @@ def test_compile_is_byte_identical_on_a_second_run(workdir: Path) -> None:
     run("compile", "examples/showcase/pipeline.yaml", "--target", "airflow", "--out", "b")
     first = (workdir / "a" / "airflow" / "demand-forecast.py").read_bytes()
     assert first == (workdir / "b" / "airflow" / "demand-forecast.py").read_bytes()
+
+
+@pytest.mark.parametrize("example", ["minimal", "showcase"])
+def test_committed_example_outputs_are_current(
+    example: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run("check", f"examples/{example}/pipeline.yaml", "--target", "airflow")
+    assert code == 0, out + err

@@ -8,12 +8,13 @@ hostile string must survive as a constant (read back with ast, not found by grep
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipespec.backends.airflow.jinja_text import escape_literal
+from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
 from pipespec.backends.pysafe import UnsafeValue, comment, py_ident, py_literal
 from pipespec.compiler.driver import analyze_file
 from tests.airflow.helpers import VARIANTS, render
@@ -34,8 +35,23 @@ HOSTILE = [
 ]
 
 
+def yaml_quote(text: str) -> str:
+    """A YAML double-quoted scalar for any text (escapes as YAML 1.2 defines them)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def spec_text(strings: list[str]) -> str:
-    s = [json.dumps(x) for x in strings]  # JSON strings are valid YAML double-quoted scalars
+    s = [yaml_quote(x) for x in strings]
     return f"""
 pipespec: 1
 name: hostile
@@ -98,7 +114,7 @@ def test_hostile_strings_do_not_change_the_code_structure(
     constants = [n.value for n in ast.walk(ast.parse(hostile_py)) if isinstance(n, ast.Constant)]
     text_constants = " ".join(c for c in constants if isinstance(c, str))
     # The pieces that need no Jinja escaping reach the file as they are.
-    for needle in ("'; import os; os.system('id') #", "$(rm -rf /) `id`", "new\nline\r\n"):
+    for needle in ("'; import os; os.system('id') #", "$(rm -rf /) `id`", "new\nline"):
         assert needle in text_constants
 
 
@@ -122,8 +138,47 @@ def test_comments_stay_on_one_line() -> None:
 
 
 def test_jinja_escaping_leaves_no_delimiter() -> None:
-    for text in [*HOSTILE, "{{{", "{%", "{#", "a{", "{{ '{' }}"]:
-        escaped = escape_literal(text)
-        stripped = escaped.replace("{{ '{' }}", "")
+    for text in [*HOSTILE, "{{{", "{%", "{#", "a{", "{{ '{' }}", "x\r\n", "end\n"]:
+        escaped = keep_final_newline(escape_literal(text))
+        stripped = escaped
+        for expression in ("{{ '{' }}", "{{ '\\r' }}", "{{ '\\n' }}"):
+            stripped = stripped.replace(expression, "")
         assert "{{" not in stripped and "{%" not in stripped and "{#" not in stripped
-        assert not stripped.endswith("{")
+        assert not stripped.endswith(("{", "\n")) and "\r" not in stripped
+
+
+# --- properties -------------------------------------------------------------------------
+
+
+_jinja_chars = st.sampled_from([*"{}%#'\"\\\r\n\t $x", "{{", "{%", "{#", "}}", "\u2028"])
+jinja_text = st.lists(st.one_of(_jinja_chars, st.text(max_size=3)), max_size=20).map("".join)
+
+
+def _airflow_like_env() -> object:
+    # What Airflow's DAG.get_template_env() builds: sandboxed, strict, Jinja's newline rules.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, cache_size=0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(jinja_text, jinja_text)
+def test_escaped_text_renders_back_verbatim_around_a_placeholder(before: str, after: str) -> None:
+    env = _airflow_like_env()
+    template = keep_final_newline(escape_literal(before) + "{{ x }}" + escape_literal(after))
+    assert env.from_string(template).render(x="V") == before + "V" + after  # type: ignore[attr-defined]
+    alone = keep_final_newline(escape_literal(before))
+    assert env.from_string(alone).render() == before  # type: ignore[attr-defined]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(jinja_text.filter(lambda s: s.strip() != ""), min_size=12, max_size=12))
+def test_any_strings_leave_the_dag_structure_alone(strings: list[str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        benign = [f"benign{i}" for i in range(12)]
+        a = _render_spec(Path(tmp), strings, "3", "kubernetes")
+        b = _render_spec(Path(tmp), benign, "3", "kubernetes")
+    assert _normalise(ast.parse(a)) == _normalise(ast.parse(b))

@@ -1,32 +1,38 @@
 """Strings for Airflow's templated fields.
 
-Airflow renders every string in an operator's ``template_fields`` with Jinja, and treats a
-string ending in one of the operator's ``template_ext`` as the path of a template file to
-load. A user's literal text must reach the task verbatim, so:
+Airflow renders every string in an operator's ``template_fields`` with its Jinja environment
+(StrictUndefined, and Jinja's defaults: line endings normalised to ``\\n``, one trailing
+newline dropped). A user's literal text must reach the task exactly as written, so:
 
 - every ``{`` that could open a Jinja delimiter (``{{``, ``{%``, ``{#``, or a ``{`` right
   before one of our own expressions) is emitted as the expression ``{{ '{' }}``;
-- a string that would end in a template extension is closed by an empty expression
-  ``{{ '' }}``, so its raw text no longer ends in the extension, while it renders the same.
+- every carriage return is emitted as ``{{ '\\r' }}`` (the lexer would turn ``\\r\\n`` into
+  ``\\n``), and a final newline as ``{{ '\\n' }}`` (the lexer would drop it).
 
 Placeholders become Jinja expressions that pipespec writes itself, from validated names.
+The generated DAG file repeats this escaping at run time for mapped items (``_fill_item``).
 """
 
 from __future__ import annotations
 
 import re
 
-# '{' followed by '{', '%' or '#', or '{' at the very end (the next part may start with '{{').
-_OPENER = re.compile(r"\{(?=[{%#]|$)")
+# One pass over the text: a '{' that a delimiter could follow ('{', '%', '#', a carriage
+# return, which becomes an expression, or the end: the next part may start with '{{'), or a
+# carriage return.
+_SPECIAL = re.compile(r"\{(?=[{%#\r]|$)|\r")
 OPEN_BRACE = "{{ '{' }}"
-END_GUARD = "{{ '' }}"
+CARRIAGE_RETURN = "{{ '\\r' }}"
+FINAL_NEWLINE = "{{ '\\n' }}"
 
 
 def escape_literal(text: str) -> str:
-    return _OPENER.sub(lambda _: OPEN_BRACE, text)
+    """User text, escaped so that Jinja renders it back unchanged (within a string)."""
+    return _SPECIAL.sub(lambda m: OPEN_BRACE if m.group() == "{" else CARRIAGE_RETURN, text)
 
 
-def guard_extension(rendered: str, template_ext: tuple[str, ...]) -> str:
-    if template_ext and rendered.endswith(template_ext):
-        return rendered + END_GUARD
+def keep_final_newline(rendered: str) -> str:
+    """Protect the last newline of a whole templated string from Jinja's trimming."""
+    if rendered.endswith("\n"):
+        return rendered[:-1] + FINAL_NEWLINE
     return rendered

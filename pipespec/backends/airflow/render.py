@@ -18,7 +18,7 @@ from typing import Any
 
 from pipespec import __version__
 from pipespec.backends import RenderResult
-from pipespec.backends.airflow.jinja_text import escape_literal, guard_extension
+from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
 from pipespec.backends.pysafe import Code, comment, py_ident, py_literal
 from pipespec.compiler import ir
 from pipespec.diagnostics import Diagnostic, Severity
@@ -32,8 +32,6 @@ from pipespec.spec.references import (
     Text,
 )
 
-# KubernetesPodOperator.template_ext: strings ending so are read as template files.
-KPO_TEMPLATE_EXT = ("yaml", "yml", "json")
 XCOM_RETURN = "/airflow/xcom/return.json"
 DEFAULT_START_DATE = "2024-01-01"
 DEFAULT_LOCAL_ROOT = "/tmp/pipespec-artifacts"
@@ -213,11 +211,7 @@ class _Renderer:
         return uri + ("/" if producer.foreach is not None else "")
 
     def text(
-        self,
-        step: ir.Step,
-        segments: tuple[Segment, ...],
-        item_text: str | None = None,
-        ext: tuple[str, ...] = KPO_TEMPLATE_EXT,
+        self, step: ir.Step, segments: tuple[Segment, ...], item_text: str | None = None
     ) -> str:
         out = []
         for seg in segments:
@@ -225,10 +219,10 @@ class _Renderer:
                 out.append(escape_literal(seg.text))
             else:
                 out.append(self.placeholder(step, seg, item_text))
-        return guard_extension("".join(out), ext)
+        return keep_final_newline("".join(out))
 
-    def plain(self, value: str, ext: tuple[str, ...] = KPO_TEMPLATE_EXT) -> str:
-        return guard_extension(escape_literal(value), ext)
+    def plain(self, value: str) -> str:
+        return keep_final_newline(escape_literal(value))
 
     # --- the DAG ---------------------------------------------------------------------------
 
@@ -250,7 +244,8 @@ class _Renderer:
                 (self.p.description or "").strip().splitlines()[0] if self.p.description else None,
             ),
             ("doc_md", doc),
-            ("schedule", self.p.schedule),
+            # Always explicit: without it Airflow 2 runs daily and Airflow 3 never.
+            ("schedule", Code("None") if self.p.schedule is None else self.p.schedule),
             (
                 "start_date",
                 _call("datetime.datetime", year, month, day, tzinfo=Code("datetime.timezone.utc")),
@@ -432,8 +427,8 @@ class _Renderer:
     def local_kwargs(
         self, step: ir.Step, item_text: str | None
     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-        argv = [self.text(step, arg, item_text, ()) for arg in step.command]
-        env = {name: self.text(step, value, item_text, ()) for name, value in step.env}
+        argv = [self.text(step, arg, item_text) for arg in step.command]
+        env = {name: self.text(step, value, item_text) for name, value in step.env}
         outputs = {
             o.name: self.artifact_uri(step, o.name, mapped_item=step.foreach is not None)
             for o in step.outputs

@@ -15,21 +15,22 @@ from airflow.operators.python import PythonOperator, ShortCircuitOperator
 from kubernetes.client import models as k8s
 
 
-# Strings that reach templated fields: `{` before a Jinja delimiter is escaped, and a
-# string ending in a template extension gets an empty expression, as pipespec does.
-_TEMPLATE_EXT = ("yaml", "yml", "json")
-
 
 def _fill_item(template, item):
+    # Escape the item for Jinja exactly as pipespec escapes literal text.
     text = item if isinstance(item, str) else json.dumps(item)
-    text = re.sub(r"\{(?=[{%#]|$)", "{{ '{' }}", text)
+    text = re.sub(
+        r"\{(?=[{%#\r]|$)|\r",
+        lambda m: "{{ '{' }}" if m.group() == "{" else "{{ '\\r' }}",
+        text,
+    )
 
     def fill(node):
         if isinstance(node, dict):
             if set(node) == {"__pipespec_parts__"}:
                 parts = node["__pipespec_parts__"]
                 out = "".join(text if part is None else part for part in parts)
-                return out + "{{ '' }}" if out.endswith(_TEMPLATE_EXT) else out
+                return out[:-1] + "{{ '\\n' }}" if out.endswith("\n") else out
             return {key: fill(value) for key, value in node.items()}
         if isinstance(node, list):
             return [fill(value) for value in node]
@@ -133,7 +134,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         cmds=['python'],
-        arguments=['-m', 'forecast.tune', '--train', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--model', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/tune/model', '--metrics', "/airflow/xcom/return.json{{ '' }}"],
+        arguments=['-m', 'forecast.tune', '--train', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--model', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/tune/model', '--metrics', '/airflow/xcom/return.json'],
         env_vars={'LOG_LEVEL': 'info'},
     )
     t4_train = KubernetesPodOperator(
@@ -166,7 +167,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         cmds=['python'],
-        arguments=['-m', 'forecast.evaluate', '--model', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/train/model', '--test', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/test', '--metrics', "/airflow/xcom/return.json{{ '' }}"],
+        arguments=['-m', 'forecast.evaluate', '--model', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/train/model', '--test', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/test', '--metrics', '/airflow/xcom/return.json'],
         env_vars={'LOG_LEVEL': 'info'},
     )
     t6_deploy_when = ShortCircuitOperator(
@@ -203,7 +204,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         cmds=['python'],
-        arguments=['-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', "/airflow/xcom/return.json{{ '' }}"],
+        arguments=['-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', '/airflow/xcom/return.json'],
         env_vars={'LOG_LEVEL': 'info'},
     )
     t8_notify = KubernetesPodOperator(

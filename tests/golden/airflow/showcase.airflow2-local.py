@@ -12,21 +12,22 @@ from airflow.models.param import Param
 from airflow.operators.python import PythonOperator, ShortCircuitOperator
 
 
-# Strings that reach templated fields: `{` before a Jinja delimiter is escaped, and a
-# string ending in a template extension gets an empty expression, as pipespec does.
-_TEMPLATE_EXT = ("yaml", "yml", "json")
-
 
 def _fill_item(template, item):
+    # Escape the item for Jinja exactly as pipespec escapes literal text.
     text = item if isinstance(item, str) else json.dumps(item)
-    text = re.sub(r"\{(?=[{%#]|$)", "{{ '{' }}", text)
+    text = re.sub(
+        r"\{(?=[{%#\r]|$)|\r",
+        lambda m: "{{ '{' }}" if m.group() == "{" else "{{ '\\r' }}",
+        text,
+    )
 
     def fill(node):
         if isinstance(node, dict):
             if set(node) == {"__pipespec_parts__"}:
                 parts = node["__pipespec_parts__"]
                 out = "".join(text if part is None else part for part in parts)
-                return out + "{{ '' }}" if out.endswith(_TEMPLATE_EXT) else out
+                return out[:-1] + "{{ '\\n' }}" if out.endswith("\n") else out
             return {key: fill(value) for key, value in node.items()}
         if isinstance(node, list):
             return [fill(value) for value in node]
