@@ -1,3 +1,3 @@
-from pipespec.cli import main
+from pipespec.cli import run
 
-main()
+run()

@@ -119,6 +119,19 @@ TARGET_OPTION = click.option(
     show_default=True,
     help="Comma-separated targets (airflow, ...), or 'all'.",
 )
+
+
+def _default_locked() -> bool:
+    import os
+
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+LOCKED_OPTION = click.option(
+    "--locked/--no-locked",
+    default=None,
+    help="Require a fresh lock entry for every filled step (default: on when CI=true).",
+)
 OUT_OPTION = click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
@@ -127,14 +140,22 @@ OUT_OPTION = click.option(
 )
 
 
-def _build(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> Any:
+def _build(
+    specs: tuple[Path, ...],
+    target: str,
+    out: Path | None,
+    diag_format: str,
+    locked: bool | None,
+) -> Any:
     from pipespec.compiler.build import build, resolve_targets
 
     targets, target_diags = resolve_targets(target)
     if target_diags:
         _emit(target_diags, [], diag_format)
         sys.exit(EXIT_USAGE)
-    result = build(list(specs), targets, out)
+    result = build(
+        list(specs), targets, out, locked=_default_locked() if locked is None else locked
+    )
     _emit(result.diagnostics, result.analyses, diag_format)
     code = _exit_code(result.diagnostics)
     if code != EXIT_OK:
@@ -146,12 +167,22 @@ def _build(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: 
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TARGET_OPTION
 @OUT_OPTION
+@LOCKED_OPTION
 @FORMAT_OPTION
-def compile_(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> None:
-    """Compile specs to orchestrator files (written atomically: all or nothing)."""
+def compile_(
+    specs: tuple[Path, ...],
+    target: str,
+    out: Path | None,
+    locked: bool | None,
+    diag_format: str,
+) -> None:
+    """Compile specs to orchestrator files (written atomically: all or nothing).
+
+    Reads only the spec, its lock file and the built-in catalog: no network.
+    """
     from pipespec.output import write_atomically
 
-    result = _build(specs, target, out, diag_format)
+    result = _build(specs, target, out, diag_format, locked)
     for root, files in sorted(result.outputs.items()):
         write_atomically(root, files)
         if diag_format == "human":
@@ -164,13 +195,20 @@ def compile_(specs: tuple[Path, ...], target: str, out: Path | None, diag_format
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @TARGET_OPTION
 @OUT_OPTION
+@LOCKED_OPTION
 @FORMAT_OPTION
-def check(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: str) -> None:
-    """Fail (exit 1) when generated files on disk are stale, missing or extra."""
+def check(
+    specs: tuple[Path, ...],
+    target: str,
+    out: Path | None,
+    locked: bool | None,
+    diag_format: str,
+) -> None:
+    """Fail (exit 1) when generated files or lock entries on disk are stale, missing or extra."""
     from pipespec.diagnostics import Diagnostic
     from pipespec.output import compare
 
-    result = _build(specs, target, out, diag_format)
+    result = _build(specs, target, out, diag_format, True if locked is None else locked)
     stale: list[Diagnostic] = []
     for root, files in sorted(result.outputs.items()):
         drift = compare(root, files, result.owned.get(root, []))
@@ -199,6 +237,60 @@ def check(specs: tuple[Path, ...], target: str, out: Path | None, diag_format: s
 
 
 @main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change (a diff); write nothing.")
+@click.option("--model", default=None, help="LLM model (default: the spec's fill.model).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="OpenAI-compatible server URL (default: the spec's fill.base_url, then OPENAI_BASE_URL).",
+)
+@FORMAT_OPTION
+def fill(
+    specs: tuple[Path, ...],
+    dry_run: bool,
+    model: str | None,
+    base_url: str | None,
+    diag_format: str,
+) -> None:
+    """Complete underspecified steps and pin the result in a lock file beside each spec."""
+    from pipespec.fill.command import run_fill_command
+
+    code = run_fill_command(
+        list(specs),
+        dry_run=dry_run,
+        model=model,
+        base_url=base_url,
+        emit=lambda diags, analyses: _emit(diags, analyses, diag_format),
+        echo=click.echo,
+    )
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--step", "step_id", required=True, help="The step to explain.")
+@LOCKED_OPTION
+def explain(spec: Path, step_id: str, locked: bool | None) -> None:
+    """Print each field of a step's complete form with its value and where it came from."""
+    from pipespec.compiler.driver import analyze_file
+    from pipespec.compiler.explain import explain_step
+
+    analysis = analyze_file(spec, fill=True, locked=bool(locked))
+    _emit(analysis.diagnostics, [analysis], "human")
+    if analysis.pipeline is None:
+        sys.exit(_exit_code(analysis.diagnostics) or EXIT_SPEC)
+    if step_id not in {s.id for s in analysis.pipeline.steps}:
+        from pipespec.diagnostics import did_you_mean
+
+        hint = did_you_mean(step_id, [s.id for s in analysis.pipeline.steps])
+        click.echo(f"error: no step '{step_id}'" + (f" ({hint})" if hint else ""), err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(explain_step(analysis.pipeline.step(step_id)), nl=False)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
 def schema() -> None:
     """Print the authoring JSON Schema (for editors: see the README)."""
     from pipespec.schemas import authoring_schema_text
@@ -206,5 +298,29 @@ def schema() -> None:
     click.echo(authoring_schema_text(), nl=False)
 
 
+def run() -> None:
+    """The console entry point: a bug in pipespec is reported as PS900, not a traceback."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence; every known fault is a diagnostic
+        import traceback
+
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        click.echo(
+            f"error[PS900]: internal error: {type(exc).__name__}: {exc} "
+            f"(at {Path(where.filename).name}:{where.lineno})\n"
+            "  = hint: this is a bug in pipespec; please report it with the spec that "
+            "triggered it (set PIPESPEC_TRACEBACK=1 for the full traceback)",
+            err=True,
+        )
+        import os
+
+        if os.environ.get("PIPESPEC_TRACEBACK"):
+            traceback.print_exc()
+        sys.exit(3)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -104,6 +104,7 @@ CODES: dict[str, str] = {
     "PS209": "param default does not match the param's type",
     "PS210": "invalid schedule",
     "PS211": "unknown secret",
+    "PS212": "script not found",
     # PS3xx: conditions, references and placeholders
     "PS300": "condition syntax error",
     "PS301": "condition compares values of incompatible types",
@@ -122,6 +123,13 @@ CODES: dict[str, str] = {
     "PS408": "unknown metric key",
     # PS5xx: completeness, fill and the lock file
     "PS500": "step is incomplete",
+    "PS501": "lock file missing or unreadable",
+    "PS502": "lock entry is stale",
+    "PS503": "LLM answer rejected",
+    "PS504": "LLM request failed",
+    "PS505": "no LLM configured",
+    "PS506": "a filled script changed since it was locked",
+    "PS507": "generated script failed the safety check",
     # PS6xx: backends
     "PS600": "the target cannot express a spec feature",
     "PS601": "unknown target",

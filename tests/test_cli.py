@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -117,3 +118,11 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     install_and_run, test_command = blocks[0], blocks[1]
     assert "pipespec " in install_and_run
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_compile_from_the_lock_never_imports_openai(tmp_path: Path) -> None:
+    args = ["compile", "examples/churn/pipeline.yaml", "--target", "airflow", "--locked"]
+    loaded = _modules_after([*args, "--out", str(tmp_path)])
+    assert "jinja2" in loaded  # proof the probe rendered
+    assert "openai" not in loaded
+    assert (tmp_path / "airflow" / "churn-retrain.py").exists()

@@ -53,11 +53,13 @@ def resolve_targets(requested: str) -> tuple[list[str], list[Diagnostic]]:
     return names, diags
 
 
-def build(specs: list[Path], targets: list[str], out: Path | None) -> BuildResult:
+def build(
+    specs: list[Path], targets: list[str], out: Path | None, *, locked: bool = False
+) -> BuildResult:
     from pipespec import backends
     from pipespec.compiler.complete import check_complete
 
-    analyses = [analyze_file(p) for p in specs]
+    analyses = [analyze_file(p, fill=True, locked=locked) for p in specs]
     result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
     seen: dict[tuple[Path, str], str] = {}
     for spec, analysis in zip(specs, analyses, strict=False):

@@ -16,7 +16,7 @@ def complete_form(step: ir.Step) -> dict[str, Any]:
     if step.command:
         form["command"] = ["".join(str(s) for s in arg) for arg in step.command]
     if step.script is not None:
-        form["script"] = step.script
+        form["script"] = step.script.name
     return form
 
 

@@ -39,7 +39,19 @@ def display_path(path: Path) -> str:
 _DEFAULT_LIMITS = LoadLimits()
 
 
-def analyze_file(path: Path, limits: LoadLimits = _DEFAULT_LIMITS) -> Analysis:
+def analyze_file(
+    path: Path,
+    limits: LoadLimits = _DEFAULT_LIMITS,
+    *,
+    fill: bool = False,
+    locked: bool = False,
+) -> Analysis:
+    """Load, validate, check and lower one spec.
+
+    ``fill=True`` completes underspecified steps from the lock file (and, unless
+    ``locked``, from the deterministic catalog) before the graph is built; it never calls
+    an LLM or the network.
+    """
     name = display_path(path)
     loaded, diags = read_spec_file(path, name, limits)
     analysis = Analysis(name, loaded, diagnostics=list(diags))
@@ -54,9 +66,16 @@ def analyze_file(path: Path, limits: LoadLimits = _DEFAULT_LIMITS) -> Analysis:
     analysis.diagnostics.extend(vdiags)
     if not vspec.steps:
         return analysis
+    fill_info = None
+    if fill and vspec.spec is not None:
+        from pipespec.fill.engine import apply_fill
+
+        filled = apply_fill(vspec, locked=locked)
+        analysis.diagnostics.extend(filled.diagnostics)
+        vspec, fill_info = filled.vspec, filled.info
     graph, gdiags = build_graph(vspec)
     analysis.graph = graph
     analysis.diagnostics.extend(gdiags)
     if analysis.ok and vspec.spec is not None:
-        analysis.pipeline = lower(vspec, graph)
+        analysis.pipeline = lower(vspec, graph, fill_info)
     return analysis

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipespec.compiler.semantics import (
@@ -54,6 +55,7 @@ class StepFacts:
     outputs: dict[str, str] = field(default_factory=dict)
     condition: conditions.Expr | None = None
     command: tuple[tuple[Segment, ...], ...] = ()
+    args: tuple[tuple[Segment, ...], ...] = ()
     env: tuple[tuple[str, tuple[Segment, ...]], ...] = ()
     foreach: InputSource | tuple[Any, ...] | None = None
 
@@ -64,6 +66,11 @@ class PipelineGraph:
     edges: list[Edge]
     facts: dict[str, StepFacts]
     order: list[str]  # step ids in authoring order
+
+
+def script_path(spec_file: str, script: str) -> Path:
+    """Where a step's script lives: relative to the spec's folder."""
+    return Path(spec_file).parent / script
 
 
 def string_span(smap: SourceMap, text: str, path: NodePath, offset: int, length: int) -> Span:
@@ -204,6 +211,11 @@ class _Checker:
             self._placeholders(step, facts, (*base, "command", i), arg)
             for i, arg in enumerate(step.command or ())
         )
+        facts.args = tuple(
+            self._placeholders(step, facts, (*base, "args", i), arg)
+            for i, arg in enumerate(step.args or ())
+        )
+        self._check_script(step, base)
         facts.env = tuple(
             (key, self._placeholders(step, facts, (*base, "env", key), value))
             for key, value in sorted((step.env or {}).items())
@@ -364,6 +376,32 @@ class _Checker:
             self.err("PS301", f"'{node.op}' does not order booleans", span, "use == or !=")
             return False
         return True
+
+    def _check_script(self, step: models.StepBase, base: NodePath) -> None:
+        if step.script is None:
+            return
+        span = self.smap.span((*base, "script"))
+        if step.script.startswith("pipespec:"):
+            from pipespec.fill.scripts import STANDARD_SCRIPTS
+
+            name = step.script.removeprefix("pipespec:")
+            if name not in STANDARD_SCRIPTS:
+                self.err(
+                    "PS212",
+                    f"there is no standard script '{name}'",
+                    span,
+                    did_you_mean(name, STANDARD_SCRIPTS)
+                    or f"standard scripts: {', '.join(sorted(STANDARD_SCRIPTS))}",
+                )
+            return
+        path = script_path(self.vspec.loaded.file, step.script)
+        if not path.is_file():
+            self.err(
+                "PS212",
+                f"script file {step.script} does not exist (looked in {path.parent.as_posix()})",
+                span,
+                "scripts are paths relative to the spec's folder",
+            )
 
     def _check_secrets(self, step: models.StepBase, base: NodePath) -> None:
         for env, secret in (step.secrets or {}).items():

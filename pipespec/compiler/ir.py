@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipespec.diagnostics import Span
+from pipespec.fill.scripts import Script
 from pipespec.spec.conditions import Expr
 from pipespec.spec.references import ArtifactRef, InputSource, ParamRef, Segment
 
@@ -128,7 +129,8 @@ class Step:
     description: str | None
     image: str | None
     command: tuple[tuple[Segment, ...], ...]  # argv; each argument split into text/placeholders
-    script: str | None
+    script: Script | None  # a Python file run with `args` (instead of `command`)
+    args: tuple[tuple[Segment, ...], ...]
     env: tuple[tuple[str, tuple[Segment, ...]], ...]
     secrets: tuple[SecretUse, ...]
     inputs: tuple[Input, ...]
@@ -143,6 +145,7 @@ class Step:
     retry_delay_s: int | None
     timeout_s: int | None
     details: FrozenMap  # kind-specific fields: framework, endpoint, search_space, ...
+    target_images: FrozenMap  # target -> image from the catalog, when no image was written
     target_overrides: FrozenMap  # per-target step settings, e.g. {"sagemaker": {...}}
     provenance: FrozenMap  # field -> "user" | "default" | "kind" | "catalog:..." | "llm:..."
     span: Span

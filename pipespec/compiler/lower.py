@@ -8,11 +8,13 @@ where it came from.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipespec.compiler import ir
 from pipespec.compiler.graph import PipelineGraph
 from pipespec.compiler.semantics import step_kind
+from pipespec.fill.scripts import load_script
 from pipespec.spec import models, units
 from pipespec.spec.references import ArtifactRef, ParamRef
 from pipespec.spec.validate import ValidatedSpec
@@ -27,13 +29,24 @@ def topological_order(pgraph: PipelineGraph) -> list[str]:
     return list(nx.lexicographical_topological_sort(pgraph.graph, key=rank.__getitem__))
 
 
-def lower(vspec: ValidatedSpec, pgraph: PipelineGraph) -> ir.Pipeline:
+@dataclass(frozen=True)
+class FillInfo:
+    """What the fill pass decided, beyond the step models it completed."""
+
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> field -> src
+    target_images: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> target
+
+
+def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = None) -> ir.Pipeline:
+    fill = fill or FillInfo()
     spec = vspec.spec
     assert spec is not None, "lower() needs a fully valid spec"
     defaults = spec.defaults or models.Defaults()
     order = topological_order(pgraph)
     rank = {sid: i for i, sid in enumerate(order)}
-    steps = tuple(_lower_step(sid, spec.steps[sid], defaults, pgraph, vspec, rank) for sid in order)
+    steps = tuple(
+        _lower_step(sid, spec.steps[sid], defaults, pgraph, vspec, rank, fill) for sid in order
+    )
     params = tuple(
         ir.Param(name, p.type, ir.freeze(p.default), p.description)
         for name, p in (spec.params or {}).items()
@@ -68,6 +81,7 @@ def _lower_step(
     pgraph: PipelineGraph,
     vspec: ValidatedSpec,
     rank: dict[str, int],
+    fill: FillInfo,
 ) -> ir.Step:
     facts = pgraph.facts[sid]
     provenance: dict[str, str] = {}
@@ -97,9 +111,10 @@ def _lower_step(
         for key, value in defaults.env.items():
             if key not in env_facts:
                 env_facts[key] = tuple(split_placeholders(value)[0])
-    for name in ("command", "script", "description"):
+    for name in ("command", "script", "args", "description"):
         if getattr(step, name) is not None:
             provenance[name] = "user"
+    script = load_script(vspec.loaded.file, step.script) if step.script else None
 
     inputs = tuple(
         ir.Input(name, source, facts.input_types.get(name, "artifact"))
@@ -123,6 +138,7 @@ def _lower_step(
     }
     for name in details:
         provenance[name] = "user"
+    provenance.update(fill.provenance.get(sid, {}))
 
     return ir.Step(
         id=sid,
@@ -130,7 +146,8 @@ def _lower_step(
         description=step.description,
         image=image,
         command=facts.command,
-        script=step.script,
+        script=script,
+        args=facts.args,
         env=tuple(sorted(env_facts.items())),
         secrets=tuple(ir.SecretUse(env, s) for env, s in sorted((step.secrets or {}).items())),
         inputs=inputs,
@@ -145,6 +162,7 @@ def _lower_step(
         retry_delay_s=units.parse_duration(retry_delay) if retry_delay else None,
         timeout_s=units.parse_duration(timeout) if timeout else None,
         details=ir.FrozenMap(details),
+        target_images=ir.FrozenMap(fill.target_images.get(sid, {})),
         target_overrides=ir.FrozenMap(
             step.targets.model_dump(exclude_none=True) if step.targets else {}
         ),

@@ -130,6 +130,18 @@ def _check_image(value: str) -> str:
     return value
 
 
+SCRIPT_RE = re.compile(r"^(pipespec:[a-z_]+|[A-Za-z0-9_][A-Za-z0-9_./-]*\.py)$")
+
+
+def _check_script(value: str) -> str:
+    if not SCRIPT_RE.match(value) or ".." in value.split("/"):
+        raise _error(
+            "PS203",
+            f"script {value!r} must be a .py path inside the spec's folder, or pipespec:<name>",
+        )
+    return value
+
+
 def _check_json_value(value: Any, depth: int = 0) -> Any:
     if depth > 32:
         raise _error("PS202", "value nests too deeply")
@@ -330,7 +342,11 @@ class StepBase(Model):
     description: str | None = None
     image: Image | None = None
     command: Annotated[list[str], Field(min_length=1)] | None = None
-    script: str | None = None
+    script: Annotated[str, AfterValidator(_check_script)] | None = Field(
+        default=None,
+        description="a Python file relative to the spec, or pipespec:<name> for a standard script",
+    )
+    args: list[str] | None = Field(default=None, description="arguments passed to `script`")
     env: dict[EnvName, str] | None = None
     secrets: dict[EnvName, str] | None = Field(
         default=None, description="environment variable -> name of a spec-level secret"
@@ -365,6 +381,14 @@ class StepBase(Model):
     retry_delay: Duration | None = None
     timeout: Duration | None = None
     targets: StepTargets | None = None
+
+    @model_validator(mode="after")
+    def _command_or_script(self) -> StepBase:
+        if self.command is not None and self.script is not None:
+            raise _error("PS203", "a step has a `command` or a `script`, not both")
+        if self.args is not None and self.script is None:
+            raise _error("PS203", "`args` go with `script`; put arguments in `command`")
+        return self
 
     @model_validator(mode="after")
     def _foreach_shape(self) -> StepBase:
@@ -512,6 +536,15 @@ STEP_MODELS: dict[str, type[StepBase]] = {
 }
 
 
+class FillSettings(Model):
+    """How `pipespec fill` reaches an LLM. The API key is never written in a spec."""
+
+    model: str | None = None
+    base_url: str | None = None
+    timeout: Duration | None = None
+    max_concurrency: Annotated[int, Field(ge=1, le=32)] | None = None
+
+
 class SpecHeader(Model):
     """Everything in a spec but its steps; validated apart so one bad step hides nothing."""
 
@@ -524,6 +557,7 @@ class SpecHeader(Model):
     secrets: dict[Ident, Secret] | None = None
     steps: Any = None
     targets: Targets | None = None
+    fill: FillSettings | None = None
 
 
 class Spec(SpecHeader):

@@ -147,6 +147,8 @@ def _validate_step(
 # --- pydantic error -> diagnostic ---------------------------------------------------------
 
 _FIELD_OF_CODE = {"PS209": "default", "PS405": "foreach"}
+# Model-level PS203 checks name the field they are about in their message.
+_FIELD_IN_MESSAGE = ("args", "script", "command")
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -295,6 +297,10 @@ def _translate(
                 field_name = _FIELD_OF_CODE[etype]
                 if field_name in value:
                     path = (*path, field_name)
+            elif etype == "PS203" and isinstance(value, dict):
+                named = [f for f in _FIELD_IN_MESSAGE if f"`{f}`" in err["msg"] and f in value]
+                if named:
+                    path = (*path, named[0])
             diags.append(Diagnostic(etype, f"{where}: {err['msg']}", smap.span(path)))
         elif etype == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")

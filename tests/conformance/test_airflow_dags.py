@@ -90,6 +90,22 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_scripts_travel_inline_and_arrive_verbatim(tmp_path: Path, version: str) -> None:
+    """churn's filled steps run pipespec's scripts: Airflow must hand them over unchanged."""
+    pipeline = pipeline_of(example_spec("churn"))
+    report = probe_text(tmp_path, version, pipeline.name, render(pipeline, version, "kubernetes"))
+    assert_dag_matches(report, pipeline, "kubernetes")
+    rendered = report["dags"][pipeline.name]["rendered"]
+    for step in pipeline.steps:
+        if step.script is None:
+            continue
+        fields = rendered[step.id]
+        assert fields["cmds"] == ["python"]
+        assert fields["arguments"][0] == "-c"
+        assert fields["arguments"][1] == step.script.source, step.id
+
+
 def _hostile_pipeline(tmp_path: Path) -> ir.Pipeline:
     spec = tmp_path / "hostile.yaml"
     spec.write_text(spec_text(HOSTILE))

@@ -275,7 +275,7 @@ class _Renderer:
         """Parameter/metrics outputs the step's command or env actually names."""
         named = {
             seg.name
-            for arg in (*step.command, *(value for _, value in step.env))
+            for arg in (*argv_of(step), *(value for _, value in step.env))
             for seg in arg
             if isinstance(seg, Placeholder) and seg.root == "outputs"
         }
@@ -299,7 +299,7 @@ class _Renderer:
                 ]
             for producer_id, output in reads:
                 producer = self.p.step(producer_id)
-                if not producer.command:
+                if not argv_of(producer):
                     continue
                 if output not in self.written_parameter_outputs(producer):
                     self.error(
@@ -320,12 +320,6 @@ class _Renderer:
                 step,
                 "on Airflow with operator: kubernetes, give a step at most one metrics or "
                 "parameter output (put several values in one metrics/dict output)",
-            )
-        if step.script is not None:
-            self.error(
-                f"step '{step.id}' runs a script; shipping scripts to Airflow tasks needs "
-                "`pipespec fill`",
-                step,
             )
         if step.resources.accelerator and self.operator == "local":
             self.warn(
@@ -353,7 +347,7 @@ class _Renderer:
         """(fixed kwargs, per-item kwargs) for a KubernetesPodOperator."""
         fixed: list[tuple[str, Any]] = []
         assert step.image is not None
-        argv = [self.text(step, arg, item_text) for arg in step.command]
+        argv = [self.text(step, arg, item_text) for arg in argv_of(step)]
         env = {name: self.text(step, value, item_text) for name, value in step.env}
         fixed.append(("name", step.id))
         fixed.append(("image", self.plain(step.image)))
@@ -427,7 +421,7 @@ class _Renderer:
     def local_kwargs(
         self, step: ir.Step, item_text: str | None
     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-        argv = [self.text(step, arg, item_text) for arg in step.command]
+        argv = [self.text(step, arg, item_text) for arg in argv_of(step)]
         env = {name: self.text(step, value, item_text) for name, value in step.env}
         outputs = {
             o.name: self.artifact_uri(step, o.name, mapped_item=step.foreach is not None)
@@ -468,8 +462,8 @@ class _Renderer:
 
     def step_task(self, step: ir.Step, view: DagView) -> None:
         self.check_step(step)
-        if step.image is None or not step.command:
-            return  # incomplete steps never reach a backend (PS500); scripts: reported above
+        if step.image is None or not argv_of(step):
+            return  # incomplete steps never reach a backend (PS500)
         var = self.vars[step.id]
         factory = self.k8s_kwargs if self.operator == "kubernetes" else self.local_kwargs
         operator = "KubernetesPodOperator" if self.operator == "kubernetes" else "PythonOperator"
@@ -617,6 +611,13 @@ class _Renderer:
             if when_var is not None:
                 out.append((when_var, self.vars[step.id]))
         return list(dict.fromkeys(out))
+
+
+def argv_of(step: ir.Step) -> tuple[tuple[Segment, ...], ...]:
+    """The step's argv; a script travels inline, as `python -c <source> <args>`."""
+    if step.script is not None:
+        return ((Text("python"),), (Text("-c"),), (Text(step.script.source),), *step.args)
+    return step.command
 
 
 def _has_artifacts(pipeline: ir.Pipeline) -> bool:

@@ -1,0 +1,1 @@
+"""The fill pass: completes underspecified steps from defaults, the catalog and an LLM."""

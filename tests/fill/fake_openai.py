@@ -1,0 +1,286 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1, for testing the LLM provider.
+
+openai 3.x sends requests through httpx2, which respx and pytest-httpx cannot intercept, so
+the tests run the real SDK against this loopback server instead:
+
+    with FakeOpenAI(lambda body, index: Reply.answer({"image": "python:3.12"})) as fake:
+        config = LLMConfig(model="m", base_url=fake.base_url, api_key="test")
+        ...
+        assert fake.calls == 1
+
+The script is either a handler `(request_json, call_index) -> Reply` or a list of replies
+(call `i` gets `replies[i]`, the last one repeating). The server records every request body,
+its headers and arrival time, and the largest number of requests in flight at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server does with one request.
+
+    By default a 200 chat.completion whose message has `content` (or `refusal`). Set `body`
+    to send that instead, verbatim, with `status`, `content_type` and `headers`.
+    """
+
+    content: str | None = None
+    refusal: str | None = None
+    finish_reason: str = "stop"
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | bytes | None = None
+    content_type: str = "application/json"
+    delay: float = 0.0  # seconds to wait before answering
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+    include_usage: bool = True
+    model: str = "fake-model-2024"
+
+    @classmethod
+    def answer(cls, value: object, **kwargs: Any) -> Reply:
+        """A completion whose content is `value` as JSON."""
+        return cls(content=json.dumps(value), **kwargs)
+
+    @classmethod
+    def text(cls, content: str, **kwargs: Any) -> Reply:
+        """A completion whose content is `content` verbatim (JSON or not)."""
+        return cls(content=content, **kwargs)
+
+    @classmethod
+    def refuse(cls, refusal: str = "I can't help with that.", **kwargs: Any) -> Reply:
+        return cls(refusal=refusal, **kwargs)
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        message: str = "fake server error",
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        """An HTTP error with an OpenAI-style JSON error body."""
+        body = json.dumps({"error": {"message": message, "type": "server_error", "code": None}})
+        return cls(status=status, body=body, headers=dict(headers or {}), **kwargs)
+
+    @classmethod
+    def html(
+        cls, page: str = "<html><body>Welcome to nginx!</body></html>", **kwargs: Any
+    ) -> Reply:
+        """A web page with status 200, as a wrong base URL or a captive proxy gives."""
+        return cls(body=page, content_type="text/html; charset=utf-8", **kwargs)
+
+
+Handler = Callable[[dict[str, Any], int], Reply]
+
+
+class FakeOpenAI:
+    """Context manager: a ThreadingHTTPServer on an ephemeral loopback port."""
+
+    def __init__(self, script: Handler | Sequence[Reply]) -> None:
+        if callable(script):
+            self._handler: Handler = script
+        else:
+            replies = list(script)
+            if not replies:
+                raise ValueError("FakeOpenAI needs at least one reply")
+            self._handler = lambda _body, index: replies[min(index, len(replies) - 1)]
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._requests: list[dict[str, Any]] = []
+        self._headers: list[dict[str, str]] = []
+        self._arrivals: list[float] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self.handler_errors: list[str] = []  # tracebacks of handlers that raised
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeOpenAI:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        server = _Server(("127.0.0.1", 0), _RequestHandler)
+        server.fake = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes handlers sleeping in a delay
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    # --- what tests look at --------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeOpenAI is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every chat request body received, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """The headers of every chat request (names lower-cased), in arrival order."""
+        with self._lock:
+            return list(self._headers)
+
+    @property
+    def arrivals(self) -> list[float]:
+        """`time.monotonic()` at the arrival of every chat request."""
+        with self._lock:
+            return list(self._arrivals)
+
+    @property
+    def calls(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    @property
+    def max_in_flight(self) -> int:
+        with self._lock:
+            return self._max_in_flight
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def _serve(self, handler: _RequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length)
+        if handler.path.split("?")[0].rstrip("/") != CHAT_PATH:
+            _send(handler, 404, "application/json", b'{"error": {"message": "not found"}}', {})
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            _send(handler, 400, "application/json", b'{"error": {"message": "bad json"}}', {})
+            return
+        with self._lock:
+            index = len(self._requests)
+            self._requests.append(body)
+            self._headers.append({k.lower(): v for k, v in handler.headers.items()})
+            self._arrivals.append(time.monotonic())
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            try:
+                reply = self._handler(body, index)
+            except Exception:
+                with self._lock:
+                    self.handler_errors.append(traceback.format_exc())
+                reply = Reply.error(599, "the fake server's handler raised")
+            if reply.delay > 0 and self._stopping.wait(reply.delay):
+                return  # shutting down: drop the connection
+            if reply.body is not None:
+                data = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                _send(handler, reply.status, reply.content_type, data, reply.headers)
+            else:
+                data = json.dumps(_completion(reply, index)).encode()
+                _send(handler, reply.status, reply.content_type, data, reply.headers)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+
+def _completion(reply: Reply, index: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f"chatcmpl-fake-{index}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": reply.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": reply.content,
+                    "refusal": reply.refusal,
+                },
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+            }
+        ],
+    }
+    if reply.include_usage:
+        out["usage"] = {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        }
+    return out
+
+
+def _send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    content_type: str,
+    data: bytes,
+    headers: Mapping[str, str],
+) -> None:
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (a timeout test)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeOpenAI
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up is not a test failure
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.0"  # one request per connection: nothing lingers at stop()
+
+    def do_POST(self) -> None:
+        self.server.fake._serve(self)
+
+    def do_GET(self) -> None:
+        _send(self, 404, "application/json", b'{"error": {"message": "not found"}}', {})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
