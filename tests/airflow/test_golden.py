@@ -65,3 +65,14 @@ def test_generated_header_names_the_spec_and_has_no_absolute_paths() -> None:
     )
     assert str(ROOT) not in text
     assert "Path" not in text
+
+
+def test_what_airflow_cannot_express_is_said_not_dropped() -> None:
+    from pipespec.backends.airflow.render import render_dag
+
+    result = render_dag(pipeline_of(example_spec("showcase")))
+    warnings = {(d.span.line if d.span else 0, d.message.split(":")[0]) for d in result.diagnostics}
+    assert (50, "tune step 'tune'") in warnings
+    assert (78, "deploy step 'deploy'") in warnings
+    assert any("monitor step 'monitor' has its own schedule" in m for _, m in warnings)
+    assert all(d.code == "PS600" and d.severity.value == "warning" for d in result.diagnostics)

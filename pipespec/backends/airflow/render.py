@@ -327,6 +327,23 @@ class _Renderer:
                 "runs on the worker and cannot request accelerators",
                 step,
             )
+        # Kind fields Airflow has no construct for: the step's command must act on them.
+        unmapped = {
+            "tune": ("objective", "search_space", "max_trials", "parallel_trials"),
+            "deploy": ("endpoint",),
+            "monitor": ("drift",),
+        }.get(step.kind, ())
+        present = [name for name in unmapped if name in step.details]
+        if present:
+            self.warn(
+                f"{step.kind} step '{step.id}': Airflow has no native construct for "
+                f"{', '.join(present)}; the step runs once, as its command, and these settings "
+                "reach it only if the command reads them",
+                step,
+                "compile to sagemaker or vertex for native tuning, endpoints and monitoring"
+                if step.kind != "monitor"
+                else "the command must compute the drift itself",
+            )
         if step.kind == "monitor" and step.details.get("schedule"):
             self.warn(
                 f"monitor step '{step.id}' has its own schedule; on Airflow it runs once per "
