@@ -12,6 +12,7 @@ import keyword
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -22,6 +23,7 @@ class UnsafeValue(ValueError):
 
 
 def _emit(value: Any) -> str:
+    """A scalar's literal, or a container's built from its elements' proven literals."""
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -32,14 +34,15 @@ def _emit(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return repr(value)
+    # Joining proven literals with brackets, colons and commas is a literal by construction.
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_emit(v) for v in value) + "]"
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, Mapping):
         items = []
         for k, v in value.items():
             if not isinstance(k, str):
                 raise UnsafeValue(f"non-string key {k!r}")
-            items.append(f"{_emit(k)}: {_emit(v)}")
+            items.append(f"{py_literal(k)}: {py_literal(v)}")
         return "{" + ", ".join(items) + "}"
     raise UnsafeValue(f"cannot emit a {type(value).__name__} as a Python literal")
 
@@ -53,6 +56,21 @@ def _plain(value: Any) -> Any:
 
 
 def py_literal(value: Any) -> str:
+    """A Python literal for ``value``; every scalar in it is proven by ``ast.literal_eval``."""
+    if type(value) is str:
+        return _string_literal(value)
+    if isinstance(value, (list, tuple, Mapping)):
+        return _emit(value)
+    return _proven(value)
+
+
+@lru_cache(maxsize=65536)
+def _string_literal(value: str) -> str:
+    # Generated files repeat their strings (images, flags, URIs); prove each once per run.
+    return _proven(value)
+
+
+def _proven(value: Any) -> str:
     text = _emit(value)
     if ast.literal_eval(text) != _plain(value):
         raise UnsafeValue(f"{text!r} does not read back as the value")

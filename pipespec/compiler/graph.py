@@ -73,7 +73,9 @@ def script_path(spec_file: str, script: str) -> Path:
     return Path(spec_file).parent / script
 
 
-def string_span(smap: SourceMap, text: str, path: NodePath, offset: int, length: int) -> Span:
+def string_span(
+    smap: SourceMap, lines: list[str], path: NodePath, offset: int, length: int
+) -> Span:
     """The span of ``length`` characters at ``offset`` inside the scalar at ``path``.
 
     Exact when the scalar sits on one line and reads in the source as it is (no escapes);
@@ -86,7 +88,6 @@ def string_span(smap: SourceMap, text: str, path: NodePath, offset: int, length:
     if info.style not in ("", "'", '"') or span.end_line != span.line:
         return span
     quote = 1 if info.style in ("'", '"') else 0
-    lines = text.splitlines()
     if not 0 < span.line <= len(lines):
         return span
     line = lines[span.line - 1]
@@ -102,7 +103,7 @@ class _Checker:
     def __init__(self, vspec: ValidatedSpec) -> None:
         self.vspec = vspec
         self.smap = vspec.loaded.source_map
-        self.text = vspec.loaded.text
+        self.lines = vspec.loaded.text.splitlines()  # once: spans inside strings use it
         self.diags: list[Diagnostic] = []
         header = vspec.loaded.data
         params = header.get("params")
@@ -288,14 +289,14 @@ class _Checker:
         try:
             expr = conditions.parse_condition(step.when)
         except conditions.ConditionSyntaxError as exc:
-            span = string_span(self.smap, self.text, path, exc.offset, 1)
+            span = string_span(self.smap, self.lines, path, exc.offset, 1)
             self.err("PS300", f"condition: {exc.message}", span, exc.hint)
             return
         ok = True
         for node in conditions.walk(expr):
             if isinstance(node, conditions.Ref):
                 length = len(".".join(node.parts))
-                span = string_span(self.smap, self.text, path, node.offset, length)
+                span = string_span(self.smap, self.lines, path, node.offset, length)
                 ok = self._condition_ref(sid, node, span) and ok
             if isinstance(node, conditions.Compare):
                 ok = self._compare_types(node, path) and ok
@@ -364,7 +365,7 @@ class _Checker:
     def _compare_types(self, node: conditions.Compare, path: NodePath) -> bool:
         left, right = self._value_type(node.left), self._value_type(node.right)
         if left and right and left != right:
-            span = string_span(self.smap, self.text, path, node.offset, 1)
+            span = string_span(self.smap, self.lines, path, node.offset, 1)
             self.err(
                 "PS301",
                 f"'{conditions.format_condition(node)}' compares a {left} with a {right}",
@@ -372,7 +373,7 @@ class _Checker:
             )
             return False
         if node.op in ("<", "<=", ">", ">=") and "bool" in (left, right):
-            span = string_span(self.smap, self.text, path, node.offset, 1)
+            span = string_span(self.smap, self.lines, path, node.offset, 1)
             self.err("PS301", f"'{node.op}' does not order booleans", span, "use == or !=")
             return False
         return True
@@ -426,12 +427,12 @@ class _Checker:
     ) -> tuple[Segment, ...]:
         segments, issues = split_placeholders(value)
         for issue in issues:
-            span = string_span(self.smap, self.text, path, issue.offset, issue.length)
+            span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
             self.err("PS310", issue.message, span, issue.hint)
         for seg in segments:
             if not isinstance(seg, Placeholder):
                 continue
-            span = string_span(self.smap, self.text, path, seg.offset, seg.length)
+            span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
             if seg.root == "item":
                 if step.foreach is None:
                     self.err(

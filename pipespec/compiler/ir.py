@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pipespec.diagnostics import Span
@@ -171,7 +172,11 @@ class Pipeline:
     source_digest: str  # sha256 of the spec text
 
     def step(self, step_id: str) -> Step:
-        return next(s for s in self.steps if s.id == step_id)
+        return self._by_id[step_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, Step]:
+        return {s.id: s for s in self.steps}
 
     @property
     def edges(self) -> tuple[tuple[str, str], ...]:

@@ -101,7 +101,8 @@ def _flag(kind: str, name: str) -> str:
 def assemble(frame: ScriptFrame, imports: list[str], body: str) -> str:
     """The complete script text (not yet checked: call `check_script`)."""
     body_text = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") or "    pass"
-    import_text = "\n".join(line.strip() for line in imports if line.strip())
+    lines = sorted({line.strip() for line in imports if line.strip()})
+    import_text = "".join(f"{line}\n" for line in lines)
     arguments = "\n".join(
         f"    parser.add_argument({py_literal(_flag(kind, name))}, required=True)"
         for kind, names in (("input", frame.inputs), ("output", frame.outputs))
@@ -123,7 +124,6 @@ import pathlib
 
 import pandas as pd
 {import_text}
-
 DESCRIPTION = {py_literal(frame.description)}
 OUTPUTS = {py_literal(list(frame.outputs))}
 

@@ -44,11 +44,18 @@ def generate_authoring_schema() -> str:
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
-def complete_form_errors(kind: str, form: dict[str, Any]) -> list[tuple[str, str]]:
-    """(JSON path, message) for each way ``form`` falls short of the kind's complete schema."""
+@cache
+def _complete_validator(kind: str) -> Any:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(complete_schema(kind))
+    return jsonschema.Draft202012Validator(complete_schema(kind))
+
+
+def complete_form_errors(kind: str, form: dict[str, Any]) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way ``form`` falls short of the kind's complete schema."""
+    validator = _complete_validator(kind)
+    if validator.is_valid(form):
+        return []
     out = []
     for error in sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in error.absolute_path)

@@ -494,7 +494,12 @@ class _MarkAt:
         return self.span.col - 1
 
 
+_MAYBE_NOT_STR = frozenset("0123456789+-.~nNtTfF")
+
+
 def _resolve_plain(value: str) -> Any:
+    if value and value[0] not in _MAYBE_NOT_STR:
+        return value  # no core-schema null, bool, int or float starts otherwise
     if _NULL.match(value):
         return None
     if value in _BOOL:

@@ -9,7 +9,6 @@ import pathlib
 
 import pandas as pd
 
-
 DESCRIPTION = 'Drop duplicate customers and impute missing numeric values with the median'
 OUTPUTS = ['data']
 

@@ -180,6 +180,7 @@ class _Renderer:
         return type_name in PARAMETER_OUTPUT_TYPES
 
     def placeholder(self, step: ir.Step, seg: Placeholder, item_text: str | None) -> str:
+        # Called for every placeholder of every step: lookups here must be O(1).
         if seg.root == "item":
             assert item_text is not None
             return item_text
@@ -190,10 +191,8 @@ class _Renderer:
             return "{{ params['" + name + "']" + suffix + " }}"
         if seg.root == "outputs":
             out = next(o for o in step.outputs if o.name == name)
-            if self.is_parameter_output(out.type):
-                if self.operator == "kubernetes":
-                    return XCOM_RETURN
-                return self.artifact_uri(step, name, mapped_item=step.foreach is not None)
+            if self.is_parameter_output(out.type) and self.operator == "kubernetes":
+                return XCOM_RETURN
             return self.artifact_uri(step, name, mapped_item=step.foreach is not None)
         inp = step.input(name)
         assert inp is not None
