@@ -125,7 +125,8 @@ def test_without_an_llm_the_catalog_fills_and_prose_steps_are_reported(churn: Pa
     code, _, err = run("fill", "churn/pipeline.yaml")
     assert code == 1
     assert err.count("error[PS505]") == 2
-    assert "churn/pipeline.yaml:32:3: error[PS505]: step 'clean' is described in prose" in err
+    line = spec.read_text().splitlines().index("  clean:") + 1
+    assert f"churn/pipeline.yaml:{line}:3: error[PS505]: step 'clean' is described in prose" in err
     lock = json.loads((churn / "pipeline.lock.json").read_text())
     assert sorted(lock["steps"]) == ["evaluate", "ingest", "train"]
 
