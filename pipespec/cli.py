@@ -35,7 +35,8 @@ FORMAT_OPTION = click.option(
 def _emit(diagnostics: Sequence[Diagnostic], analyses: Sequence[Analysis], fmt: str) -> None:
     from pipespec import diagnostics as d
 
-    ordered = sorted(diagnostics, key=lambda x: x.sort_key())
+    # A fault met once per mapped item (say) is reported once.
+    ordered = sorted(dict.fromkeys(diagnostics), key=lambda x: x.sort_key())
     if fmt == "json":
         click.echo(d.render_json(ordered), nl=False)
         return

@@ -136,3 +136,18 @@ def test_committed_example_outputs_are_current(
     monkeypatch.chdir(ROOT)
     code, out, err = run("check", f"examples/{example}/pipeline.yaml", "--target", "airflow")
     assert code == 0, out + err
+
+
+def test_a_fault_in_a_mapped_step_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text(
+        "pipespec: 1\nname: p\nsecrets:\n  db: {airflow: {conn_id: db}}\nsteps:\n"
+        "  fan:\n    kind: container\n    image: busybox\n    foreach: [a, b, c]\n"
+        "    command: [echo, '${item}']\n    secrets: {DSN: db}\n"
+    )
+    code, _, err = run("compile", "p.yaml", "--target", "airflow")
+    assert code == 1
+    assert err.count("error[PS600]: secret 'db' has no `kubernetes:` mapping") == 1
+    assert "p.yaml:6:3:" in err
