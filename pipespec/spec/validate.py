@@ -124,7 +124,7 @@ def _validate_step(
             )
         )
         return None, diags
-    if kind not in models.STEP_MODELS:
+    if not isinstance(kind, str) or kind not in models.STEP_MODELS:
         hint = did_you_mean(str(kind), models.STEP_KINDS) if isinstance(kind, str) else None
         diags.append(
             Diagnostic(
