@@ -294,6 +294,16 @@ def _apply(step: models.StepBase, fields: dict[str, Any]) -> models.StepBase:
     return type(step).model_validate(data)
 
 
+def _apply_entry(step: models.StepBase, entry: LockEntry) -> models.StepBase | None:
+    """The step with a lock entry's fields, or None when they do not fit (a hand edit)."""
+    from pydantic import ValidationError
+
+    try:
+        return _apply(step, entry.fields)
+    except (ValidationError, TypeError, ValueError):
+        return None
+
+
 def _rebuild(vspec: ValidatedSpec, steps: dict[str, models.StepBase]) -> ValidatedSpec:
     spec = vspec.spec
     assert spec is not None
@@ -336,7 +346,19 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
                     Diagnostic("PS506", problem, span, "review it, then run `pipespec fill`")
                 )
                 continue
-            steps[sid] = _apply(step, entry.fields)
+            applied = _apply_entry(step, entry)
+            if applied is None:
+                diags.append(
+                    Diagnostic(
+                        "PS501",
+                        f"the lock entry for step '{sid}' does not fit the step "
+                        f"(was {lock_name} edited by hand?)",
+                        span,
+                        "run `pipespec fill` to rewrite it",
+                    )
+                )
+                continue
+            steps[sid] = applied
             info.provenance[sid] = dict(entry.provenance)
             info.target_images[sid] = dict(entry.target_images)
             continue
@@ -418,9 +440,14 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
             continue
         fresh = step_hash(step_context(vspec, sid, step), catalog.version)
         entry = old.steps.get(sid) if old is not None else None
-        if entry is not None and entry.input_hash == fresh and not _changed_files(vspec, entry):
+        reused = (
+            _apply_entry(step, entry)
+            if entry is not None and entry.input_hash == fresh and not _changed_files(vspec, entry)
+            else None
+        )
+        if entry is not None and reused is not None:
             lock.steps[sid] = entry
-            steps[sid] = _apply(step, entry.fields)
+            steps[sid] = reused
             info.provenance[sid] = dict(entry.provenance)
             info.target_images[sid] = dict(entry.target_images)
             continue

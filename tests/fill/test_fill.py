@@ -199,3 +199,24 @@ def test_explain_shows_each_value_and_its_source(churn: Path) -> None:
     assert "default" in out  # the image comes from defaults:
     code, out, _ = run("explain", "churn/pipeline.yaml", "--step", "clean")
     assert f"llm:{MODEL}" in out
+
+
+def test_a_broken_or_hand_edited_lock_is_a_diagnostic(churn: Path) -> None:
+    with FakeOpenAI(answer_by_step) as fake:
+        fill("churn/pipeline.yaml", fake)
+    lock_file = churn / "pipeline.lock.json"
+    lock = json.loads(lock_file.read_text())
+    lock["steps"]["train"]["fields"]["script"] = 42  # not a string: the model rejects it
+    lock_file.write_text(json.dumps(lock))
+    code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
+    assert code == 1
+    assert "error[PS501]: the lock entry for step 'train' does not fit the step" in err
+    lock_file.write_text("{not json")
+    code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
+    assert code == 1 and "PS501" in err and "Traceback" not in err
+    # fill repairs it, calling the LLM again only because the old entries are unreadable
+    with FakeOpenAI(answer_by_step) as fake:
+        code, _, err = fill("churn/pipeline.yaml", fake)
+    assert code == 0, err
+    code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
+    assert code == 0, err
