@@ -74,5 +74,7 @@ def test_what_airflow_cannot_express_is_said_not_dropped() -> None:
     warnings = {(d.span.line if d.span else 0, d.message.split(":")[0]) for d in result.diagnostics}
     assert (50, "tune step 'tune'") in warnings
     assert (78, "deploy step 'deploy'") in warnings
+    assert (64, "train step 'train'") in warnings  # its own command gets no hyperparameters
+    assert (30, "ingest step 'ingest'") in warnings  # its own command does the ingest
     assert any("monitor step 'monitor' has its own schedule" in m for _, m in warnings)
     assert all(d.code == "PS600" and d.severity.value == "warning" for d in result.diagnostics)

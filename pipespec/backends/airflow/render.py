@@ -333,11 +333,18 @@ class _Renderer:
             "monitor": ("drift",),
         }.get(step.kind, ())
         present = [name for name in unmapped if name in step.details]
+        # Settings a standard script reads from its arguments; a user's command gets none.
+        own_code = step.script is None or not step.script.name.startswith("pipespec:")
+        if own_code and step.kind in ("train", "tune") and "hyperparameters" in step.details:
+            present.append("hyperparameters")
+        if own_code and step.kind == "ingest" and "source" in step.details:
+            present.append("source")
         if present:
+            verb, pronoun = ("is", "it") if len(present) == 1 else ("are", "them")
             self.warn(
-                f"{step.kind} step '{step.id}': Airflow has no native construct for "
-                f"{', '.join(present)}; the step runs once, as its command, and these settings "
-                "reach it only if the command reads them",
+                f"{step.kind} step '{step.id}': {', '.join(present)} {verb} not passed to "
+                f"the Airflow task (Airflow has no construct for {pronoun}); the step runs "
+                f"once, as its command, which must act on {pronoun} itself",
                 step,
                 "compile to sagemaker or vertex for native tuning, endpoints and monitoring"
                 if step.kind != "monitor"
