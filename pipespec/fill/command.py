@@ -90,6 +90,9 @@ def run_fill_command(
                 f"{name}: LLM {u.requests} request(s), {u.prompt_tokens} prompt + "
                 f"{u.completion_tokens} completion tokens"
             )
+        if not result.lock.steps and not (base / lock_rel).exists():
+            echo(f"{name}: every step is complete as written; no lock file needed")
+            continue
         if dry_run:
             for rel, text in sorted(files.items()):
                 target = base / rel

@@ -220,3 +220,12 @@ def test_a_broken_or_hand_edited_lock_is_a_diagnostic(churn: Path) -> None:
     assert code == 0, err
     code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
     assert code == 0, err
+
+
+def test_a_complete_spec_needs_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(ROOT / "examples" / "minimal" / "pipeline.yaml", tmp_path / "pipeline.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("fill", "pipeline.yaml")
+    assert code == 0
+    assert "every step is complete as written; no lock file needed" in out
+    assert not (tmp_path / "pipeline.lock.json").exists()
