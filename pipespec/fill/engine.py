@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipespec.compiler.lower import FillInfo
 from pipespec.compiler.semantics import effective_outputs, step_kind
-from pipespec.diagnostics import Diagnostic, Span
+from pipespec.diagnostics import Diagnostic, Severity, Span
 from pipespec.fill.lock import Lock, LockEntry, LockError, input_hash, lock_path, read_lock
 from pipespec.fill.scripts import sha256_text
 from pipespec.spec import models
@@ -427,7 +427,7 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
                 "PS501",
                 f"{exc}; it will be rewritten",
                 Span(vspec.loaded.file, 1, 1),
-                severity=_warning(),
+                severity=Severity.WARNING,
             )
         )
     lock = Lock(Path(vspec.loaded.file).name, catalog.version)
@@ -472,12 +472,6 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
         _llm_fill(vspec, pending, llm, defaults, catalog, result, steps)
         result.vspec = _rebuild(vspec, steps)
     return result
-
-
-def _warning() -> Any:
-    from pipespec.diagnostics import Severity
-
-    return Severity.WARNING
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
