@@ -129,7 +129,7 @@ def test_compile_is_byte_identical_on_a_second_run(workdir: Path) -> None:
     assert first == (workdir / "b" / "airflow" / "demand-forecast.py").read_bytes()
 
 
-@pytest.mark.parametrize("example", ["churn", "minimal", "showcase"])
+@pytest.mark.parametrize("example", ["churn", "minimal", "showcase", "tuning"])
 def test_committed_example_outputs_are_current(
     example: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,7 +38,7 @@ def render(pipeline: ir.Pipeline, version: str, operator: str) -> str:
 
 
 # Every example; churn compiles from its lock file (its steps are completed by fill).
-COMPLETE_EXAMPLES = ["churn", "minimal", "showcase"]
+COMPLETE_EXAMPLES = ["churn", "minimal", "showcase", "tuning"]
 
 
 def example_spec(name: str) -> Path:

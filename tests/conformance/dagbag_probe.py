@@ -260,7 +260,18 @@ class _FakeTaskInstance:
         self.try_number = 1
 
     def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **_: Any) -> str:
-        return f"<xcom {task_ids}:{key}>"
+        return _FakeXCom(f"<xcom {task_ids}:{key}>")
+
+
+class _FakeXCom(str):
+    """A marker for a pulled XCom that also answers `value['key']` with a marker."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return _FakeXCom(f"{self}[{key}]")
+        return str.__getitem__(self, key)
 
 
 class _FakeDagRun:

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from pipespec.backends.airflow.render import is_mapped
 from pipespec.compiler import ir
 from pipespec.compiler.driver import analyze_file
 from tests.airflow.helpers import COMPLETE_EXAMPLES, VARIANTS, example_spec, pipeline_of, render
@@ -53,7 +54,7 @@ def assert_dag_matches(report: dict[str, Any], pipeline: ir.Pipeline, operator: 
     graph.add_edges_from(tuple(e) for e in dag["edges"])
     reach = {(u, v) for u in steps for v in nx.descendants(graph, u) if v in steps}
     assert reach == spec_reachability(pipeline)
-    assert set(dag["mapped_tasks"]) == {s.id for s in pipeline.steps if s.foreach}
+    assert set(dag["mapped_tasks"]) == {s.id for s in pipeline.steps if is_mapped(s)}
     want = "KubernetesPodOperator" if operator == "kubernetes" else "PythonOperator"
     assert {dag["operators"][s] for s in steps} == {want}
     assert dag["params"] == {p.name: ir.thaw(p.default) for p in pipeline.params}
@@ -104,6 +105,29 @@ def test_scripts_travel_inline_and_arrive_verbatim(tmp_path: Path, version: str)
         assert fields["cmds"] == ["python"]
         assert fields["arguments"][0] == "-c"
         assert fields["arguments"][1] == step.script.source, step.id
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_tuning_fans_out_one_task_per_trial(tmp_path: Path, version: str) -> None:
+    pipeline = pipeline_of(example_spec("tuning"))
+    report = probe_text(tmp_path, version, pipeline.name, render(pipeline, version, "kubernetes"))
+    assert_dag_matches(report, pipeline, "kubernetes")
+    dag = report["dags"][pipeline.name]
+    assert {"tune.trials", "tune.best"} <= set(dag["tasks"])
+    assert ["tune", "tune.best"] in dag["edges"]
+    space = ir.thaw(pipeline.step("tune").details["search_space"])
+    trials = _rendered_kpo_args(dag, "tune")
+    assert len(trials) == pipeline.step("tune").details["max_trials"]
+    for args in trials:
+        given = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+        assert set(space) <= set(given)
+        for name, dim in space.items():
+            if dim["type"] != "categorical":
+                assert dim["min"] <= float(given[name]) <= dim["max"], (name, given[name])
+    # Every trial writes its own model; the evaluation reads the best one's.
+    assert len({args[args.index("--model") + 1] for args in trials}) == len(trials)
+    evaluate = dag["rendered"]["evaluate"]["arguments"]
+    assert evaluate[evaluate.index("--model") + 1] == "<xcom tune.best:return_value>[model]"
 
 
 def _hostile_pipeline(tmp_path: Path) -> ir.Pipeline:

@@ -11,7 +11,9 @@ tolerations for accelerators.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -193,7 +195,7 @@ class _Renderer:
             out = next(o for o in step.outputs if o.name == name)
             if self.is_parameter_output(out.type) and self.operator == "kubernetes":
                 return XCOM_RETURN
-            return self.artifact_uri(step, name, mapped_item=step.foreach is not None)
+            return self.artifact_uri(step, name, mapped_item=is_mapped(step))
         inp = step.input(name)
         assert inp is not None
         source = inp.source
@@ -204,6 +206,11 @@ class _Renderer:
         if isinstance(source, LiteralUri):
             return escape_literal(source.uri)
         producer = self._producer(source.step)
+        if natively_tuned(producer):
+            # The best trial's outputs, as its `<step>.best` task reports them.
+            pull = f"ti.xcom_pull(task_ids='{producer.id}.best')['{source.output}']"
+            plain = inp.type in ("model", "dataset", "artifact", "string")
+            return "{{ " + pull + ("" if plain else " | tojson") + " }}"
         if self.is_parameter_output(inp.type) and self.operator == "kubernetes":
             return self._xcom_jinja(source, inp.type)
         uri = self.artifact_uri(producer, source.output, mapped_item=False)
@@ -332,7 +339,11 @@ class _Renderer:
             "deploy": ("endpoint",),
             "monitor": ("drift",),
         }.get(step.kind, ())
-        present = [name for name in unmapped if name in step.details]
+        present = [
+            name
+            for name in unmapped
+            if name in step.details and not (natively_tuned(step) and step.kind == "tune")
+        ]
         # Settings a standard script reads from its arguments; a user's command gets none.
         own_code = step.script is None or not step.script.name.startswith("pipespec:")
         if own_code and step.kind in ("train", "tune") and "hyperparameters" in step.details:
@@ -365,12 +376,12 @@ class _Renderer:
                 )
 
     def k8s_kwargs(
-        self, step: ir.Step, item_text: str | None
+        self, step: ir.Step, item_text: str | None, extra: tuple[str, ...] = ()
     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
         """(fixed kwargs, per-item kwargs) for a KubernetesPodOperator."""
         fixed: list[tuple[str, Any]] = []
         assert step.image is not None
-        argv = [self.text(step, arg, item_text) for arg in argv_of(step)]
+        argv = [self.text(step, arg, item_text) for arg in argv_of(step)] + list(extra)
         env = {name: self.text(step, value, item_text) for name, value in step.env}
         fixed.append(("name", step.id))
         fixed.append(("image", self.plain(step.image)))
@@ -442,12 +453,12 @@ class _Renderer:
         return _call("k8s.V1ResourceRequirements", requests=requests, limits=limits)
 
     def local_kwargs(
-        self, step: ir.Step, item_text: str | None
+        self, step: ir.Step, item_text: str | None, extra: tuple[str, ...] = ()
     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
-        argv = [self.text(step, arg, item_text) for arg in argv_of(step)]
+        argv = [self.text(step, arg, item_text) for arg in argv_of(step)] + list(extra)
         env = {name: self.text(step, value, item_text) for name, value in step.env}
         outputs = {
-            o.name: self.artifact_uri(step, o.name, mapped_item=step.foreach is not None)
+            o.name: self.artifact_uri(step, o.name, mapped_item=is_mapped(step))
             for o in step.outputs
             if self.is_parameter_output(o.type)
         }
@@ -466,9 +477,7 @@ class _Renderer:
         # Local paths the step writes under: their parent directories must exist first.
         local_dirs = sorted(
             {
-                self.artifact_uri(step, o.name, mapped_item=step.foreach is not None).rsplit(
-                    "/", 1
-                )[0]
+                self.artifact_uri(step, o.name, mapped_item=is_mapped(step)).rsplit("/", 1)[0]
                 for o in step.outputs
                 if "://" not in self.root
             }
@@ -491,6 +500,9 @@ class _Renderer:
         factory = self.k8s_kwargs if self.operator == "kubernetes" else self.local_kwargs
         operator = "KubernetesPodOperator" if self.operator == "kubernetes" else "PythonOperator"
         common = self.common_kwargs(step)
+        if natively_tuned(step):
+            self.tuned_tasks(step, view, factory, operator, common)
+            return
         fe = step.foreach
         if fe is None:
             fixed, per_item = factory(step, None)
@@ -509,11 +521,10 @@ class _Renderer:
             )
             return
         # A run-time list (a list param or a list output): map a kwargs builder over it.
-        marker = "\x00item\x00"
-        fixed, template = factory(step, marker)
+        fixed, template = factory(step, "\x00item\x00")
         fn = f"_{var}_kwargs"
         const = f"_{var.upper()}_TEMPLATE"
-        view.constants.append((const, _split_marker(template, marker)))
+        view.constants.append((const, _split_markers(template)))
         view.functions.append(
             FunctionView(fn, Code("item"), Code(f"return _fill_item({py_ident(const)}, item)"))
         )
@@ -542,6 +553,95 @@ class _Renderer:
             view.uses.add("xcomarg")
         view.tasks.append(
             TaskView(var, step.id, operator, common + fixed, partial=True, expand=source)
+        )
+
+    def tuned_tasks(
+        self,
+        step: ir.Step,
+        view: DagView,
+        factory: Any,
+        operator: str,
+        common: list[tuple[str, Any]],
+    ) -> None:
+        """Tuning as Airflow does fan-out: `<step>.trials` samples the search space (seeded,
+        so reproducible), the step maps one task per trial (at most `parallel_trials` at a
+        time), and `<step>.best` picks the trial by the objective and reports its outputs."""
+        var = self.vars[step.id]
+        details = ir.thaw(step.details)
+        space: dict[str, Any] = details["search_space"]
+        names = sorted(space)
+        extra = tuple(escape_literal(f"--{n}=") + _marker(n) for n in names)
+        fixed, template = factory(step, None, extra)
+        const = f"_{var.upper()}_TEMPLATE"
+        space_const = f"_{var.upper()}_SPACE"
+        view.constants.append((const, _split_markers(template)))
+        view.constants.append((space_const, space))
+        seed = int(hashlib.sha256(f"{self.p.name}/{step.id}".encode()).hexdigest()[:8], 16)
+        trials = int(details["max_trials"])
+        parallel = int(details.get("parallel_trials") or 1)
+        kwargs_fn, trials_fn, best_fn = f"_{var}_kwargs", f"_{var}_trials", f"_{var}_best"
+        fill_trial = Code(f"return _fill_item({py_ident(const)}, trial)")
+        view.functions.append(FunctionView(kwargs_fn, Code("trial"), fill_trial))
+        view.functions.append(
+            FunctionView(
+                trials_fn,
+                Code("**context"),
+                Code(f"return _sample_trials({py_ident(space_const)}, {trials}, {seed})"),
+            )
+        )
+        objective = details["objective"]
+        key = "return_value" if self.operator == "kubernetes" else "metrics"
+        artifacts = [o.name for o in step.outputs if not self.is_parameter_output(o.type)]
+        best_args = ", ".join(
+            [
+                "context",
+                py_literal(step.id),
+                py_literal(key),
+                py_literal(objective["metric"]),
+                py_literal(objective["goal"]),
+                str(trials),
+                py_literal(f"{self.root}/{self.p.name}"),
+                py_literal(artifacts),
+            ]
+        )
+        view.functions.append(
+            FunctionView(best_fn, Code("**context"), Code(f"return _best_trial({best_args})"))
+        )
+        view.uses |= {"fill_item", "sample_trials", "best_trial"}
+        trials_var = f"{var}_trials"
+        view.tasks.append(
+            TaskView(
+                trials_var,
+                f"{step.id}.trials",
+                "PythonOperator",
+                [("task_id", f"{step.id}.trials"), ("python_callable", Code(trials_fn))],
+            )
+        )
+        view.tasks.append(
+            TaskView(
+                var,
+                step.id,
+                operator,
+                [*common, *fixed, ("max_active_tis_per_dagrun", parallel)],
+                partial=True,
+                expand=Code(f"{py_ident(trials_var)}.output.map({py_ident(kwargs_fn)})"),
+            )
+        )
+        view.tasks.append(
+            TaskView(
+                f"{var}_best",
+                f"{step.id}.best",
+                "PythonOperator",
+                [
+                    ("task_id", f"{step.id}.best"),
+                    (
+                        "doc_md",
+                        f"The best of `{step.id}`'s trials by {objective['metric']} "
+                        f"({objective['goal']})",
+                    ),
+                    ("python_callable", Code(best_fn)),
+                ],
+            )
         )
 
     def condition_task(self, step: ir.Step, view: DagView) -> str | None:
@@ -574,6 +674,14 @@ class _Renderer:
             parts = node.parts
             if parts[0] == "params":
                 return f"context['params'][{py_literal(parts[1])}]"
+            if natively_tuned(self.p.step(parts[0])):
+                access = (
+                    f"_xcom_value(context, {py_literal(parts[0] + '.best')}, 'return_value')"
+                    f"[{py_literal(parts[1])}]"
+                )
+                if len(parts) == 3:
+                    access += f"[{py_literal(parts[2])}]"
+                return access
             key = "return_value" if self.operator == "kubernetes" else parts[1]
             access = f"_xcom_value(context, {py_literal(parts[0])}, {py_literal(key)})"
             if len(parts) == 3:
@@ -615,7 +723,15 @@ class _Renderer:
     def edges(self, condition_vars: dict[str, str]) -> list[tuple[str, str]]:
         """Spec edges; a condition's references feed its ShortCircuitOperator instead."""
         out: list[tuple[str, str]] = []
+
+        def source(step_id: str) -> str:
+            # A tuned step's dependents wait for its best trial to be picked.
+            var = self.vars[step_id]
+            return f"{var}_best" if natively_tuned(self.p.step(step_id)) else var
+
         for step in self.p.steps:
+            if natively_tuned(step):
+                out.append((self.vars[step.id], f"{self.vars[step.id]}_best"))
             when_var = condition_vars.get(step.id)
             cond_refs: set[str] = set()
             if step.condition is not None:
@@ -628,12 +744,29 @@ class _Renderer:
                 direct.add(step.foreach.ref.step)
             for upstream in step.upstream:
                 if upstream in cond_refs and when_var is not None:
-                    out.append((self.vars[upstream], when_var))
+                    out.append((source(upstream), when_var))
                 if upstream in direct or when_var is None:
-                    out.append((self.vars[upstream], self.vars[step.id]))
+                    out.append((source(upstream), self.vars[step.id]))
             if when_var is not None:
                 out.append((when_var, self.vars[step.id]))
         return list(dict.fromkeys(out))
+
+
+def natively_tuned(step: ir.Step) -> bool:
+    """A tune step Airflow runs as a fan-out of trials: it runs pipespec's train script,
+    which takes each trial's hyperparameters as `--name=value` arguments."""
+    return (
+        step.kind == "tune"
+        and step.script is not None
+        and step.script.name == "pipespec:train"
+        and bool(step.details.get("search_space"))
+        and "max_trials" in step.details
+        and "objective" in step.details
+    )
+
+
+def is_mapped(step: ir.Step) -> bool:
+    return step.foreach is not None or natively_tuned(step)
 
 
 def argv_of(step: ir.Step) -> tuple[tuple[Segment, ...], ...]:
@@ -653,22 +786,35 @@ def _item_text(item: Any) -> str:
     return item if isinstance(item, str) else json.dumps(item)
 
 
-def _split_marker(value: Any, marker: str) -> Any:
-    """Strings holding the item marker become lists of parts, ``None`` standing for the item."""
+_MARKER = re.compile("\x00(item|hp:[^\x00]*)\x00")
+
+
+def _marker(name: str) -> str:
+    """Stands for trial hyperparameter ``name`` until `_fill_item` runs at run time."""
+    return f"\x00hp:{name}\x00"
+
+
+def _split_markers(value: Any) -> Any:
+    """Strings holding markers become lists of parts: text, ``None`` for the item, or
+    ``{"key": name}`` for one value of the item (a trial's hyperparameter)."""
     if isinstance(value, str):
-        if marker not in value:
+        pieces = _MARKER.split(value)
+        if len(pieces) == 1:
             return value
-        parts: list[str | None] = []
-        for i, chunk in enumerate(value.split(marker)):
-            if i:
+        parts: list[Any] = []
+        for i, piece in enumerate(pieces):
+            if i % 2 == 0:
+                if piece:
+                    parts.append(piece)
+            elif piece == "item":
                 parts.append(None)
-            if chunk:
-                parts.append(chunk)
+            else:
+                parts.append({"key": piece.removeprefix("hp:")})
         return {"__pipespec_parts__": parts}
     if isinstance(value, dict):
-        return {k: _split_marker(v, marker) for k, v in value.items()}
+        return {k: _split_markers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_split_marker(v, marker) for v in value]
+        return [_split_markers(v) for v in value]
     return value
 
 

@@ -12,20 +12,30 @@ from airflow.providers.standard.operators.python import PythonOperator, ShortCir
 
 
 
-def _fill_item(template, item):
-    # Escape the item for Jinja exactly as pipespec escapes literal text.
-    text = item if isinstance(item, str) else json.dumps(item)
-    text = re.sub(
+def _jinja_text(value):
+    # Escape a run-time value for Jinja exactly as pipespec escapes literal text.
+    text = value if isinstance(value, str) else json.dumps(value)
+    return re.sub(
         r"\{(?=[{%#\r]|$)|\r",
         lambda m: "{{ '{' }}" if m.group() == "{" else "{{ '\\r' }}",
         text,
     )
 
+
+def _fill_item(template, item):
+    """The kwargs of one mapped task: the item (None) or one of its values ({"key": k})."""
+
+    def part_text(part):
+        if part is None:
+            return _jinja_text(item)
+        if isinstance(part, dict):
+            return _jinja_text(item[part["key"]])
+        return part
+
     def fill(node):
         if isinstance(node, dict):
             if set(node) == {"__pipespec_parts__"}:
-                parts = node["__pipespec_parts__"]
-                out = "".join(text if part is None else part for part in parts)
+                out = "".join(part_text(part) for part in node["__pipespec_parts__"])
                 return out[:-1] + "{{ '\\n' }}" if out.endswith("\n") else out
             return {key: fill(value) for key, value in node.items()}
         if isinstance(node, list):
