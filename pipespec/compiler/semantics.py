@@ -46,7 +46,7 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
 
 
 def effective_outputs(step: models.StepBase) -> dict[str, str]:
-    kind = _kind(step)
+    kind = step_kind(step)
     declared: dict[str, str] = dict(step.outputs or {}) if step.outputs is not None else {}
     if step.outputs is None:
         declared.update(DEFAULT_OUTPUTS[kind])
@@ -55,14 +55,10 @@ def effective_outputs(step: models.StepBase) -> dict[str, str]:
     return declared
 
 
-def _kind(step: models.StepBase) -> str:
+def step_kind(step: models.StepBase) -> str:
     kind = getattr(step, "kind", None)
     assert isinstance(kind, str)
     return kind
-
-
-def step_kind(step: models.StepBase) -> str:
-    return _kind(step)
 
 
 def is_artifact(type_name: str) -> bool:
