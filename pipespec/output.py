@@ -70,6 +70,18 @@ def _replace(src: Path, dst: Path) -> None:
     os.replace(src, dst)
 
 
+def unified_diff(path: Path, on_disk: str, new: str, label: str) -> str:
+    """A unified diff from the file on disk to ``new``, headed with the path."""
+    return "".join(
+        difflib.unified_diff(
+            on_disk.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"{path.as_posix()} (on disk)",
+            tofile=f"{path.as_posix()} ({label})",
+        )
+    )
+
+
 def compare(root: Path, files: Mapping[str, str], owned: list[str]) -> Drift:
     """What differs between ``files`` and disk.
 
@@ -87,14 +99,7 @@ def compare(root: Path, files: Mapping[str, str], owned: list[str]) -> Drift:
         current = target.read_text(encoding="utf-8")
         if current != text:
             changed.append(rel)
-            diff_parts.extend(
-                difflib.unified_diff(
-                    current.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    fromfile=f"{target.as_posix()} (on disk)",
-                    tofile=f"{target.as_posix()} (generated)",
-                )
-            )
+            diff_parts.append(unified_diff(target, current, text, "generated"))
     extra = []
     for prefix in owned:
         directory = (root / prefix).parent

@@ -21,19 +21,17 @@ def complete_form(step: ir.Step) -> dict[str, Any]:
 
 
 def check_complete(pipeline: ir.Pipeline) -> list[Diagnostic]:
-    from pipespec.schemas import complete_form_errors
+    from pipespec.schemas import complete_form_shortfall
 
     diags: list[Diagnostic] = []
     for step in pipeline.steps:
-        problems = complete_form_errors(step.kind, complete_form(step))
-        if not problems:
+        shortfall = complete_form_shortfall(step.kind, complete_form(step))
+        if shortfall.complete:
             continue
-        missing = sorted({m.split("'")[1] for _, m in problems if "is a required property" in m})
-        runnable = any("anyOf" in m or "is not valid under any" in m for _, m in problems)
-        parts = [f"`{name}`" for name in missing]
-        if runnable:
+        parts = [f"`{name}`" for name in shortfall.missing]
+        if shortfall.runnable:
             parts.append("`command` or `script`")
-        other = [f"{p or step.kind}: {m}" for p, m in problems if "required" not in m and p]
+        other = [f"{p}: {m}" for p, m in shortfall.other]
         message = f"step '{step.id}' is incomplete"
         if parts:
             message += ": it needs " + ", ".join(parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -49,7 +48,7 @@ def run_fill_command(
 ) -> int:
     from pipespec.compiler.graph import build_graph
     from pipespec.fill.engine import run_fill
-    from pipespec.output import write_atomically
+    from pipespec.output import unified_diff, write_atomically
     from pipespec.spec.loader import read_spec_file
     from pipespec.spec.validate import validate_spec
 
@@ -97,17 +96,7 @@ def run_fill_command(
             for rel, text in sorted(files.items()):
                 target = base / rel
                 old = target.read_text(encoding="utf-8") if target.exists() else ""
-                echo(
-                    "".join(
-                        difflib.unified_diff(
-                            old.splitlines(keepends=True),
-                            text.splitlines(keepends=True),
-                            fromfile=f"{target.as_posix()} (on disk)",
-                            tofile=f"{target.as_posix()} (after fill)",
-                        )
-                    ),
-                    nl=False,
-                )
+                echo(unified_diff(target, old, text, "after fill"), nl=False)
             continue
         write_atomically(base if str(base) else Path("."), files)
         filled = sorted(result.lock.steps)

@@ -65,7 +65,7 @@ class FillResult:
 
 def missing_fields(step: models.StepBase, defaults: models.Defaults) -> list[str]:
     """The complete-form fields the step lacks once defaults apply (empty: complete)."""
-    from pipespec.schemas import complete_form_errors
+    from pipespec.schemas import complete_form_shortfall
 
     form: dict[str, Any] = {
         "kind": step_kind(step),
@@ -78,13 +78,8 @@ def missing_fields(step: models.StepBase, defaults: models.Defaults) -> list[str
         form["command"] = step.command
     if step.script:
         form["script"] = step.script
-    out: list[str] = []
-    for _, message in complete_form_errors(step_kind(step), form):
-        if "is a required property" in message:
-            out.append(message.split("'")[1])
-        elif "anyOf" in message or "is not valid under any" in message:
-            out.append("command")
-    return sorted(set(out))
+    shortfall = complete_form_shortfall(step_kind(step), form)
+    return sorted({*shortfall.missing, *(["command"] if shortfall.runnable else [])})
 
 
 # --- context and hashing ------------------------------------------------------------------
@@ -118,8 +113,14 @@ def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[
             else None
         ),
         "params": sorted((data.get("params") or {}).keys()),
-        "sagemaker_region": ((data.get("targets") or {}).get("sagemaker") or {}).get("region"),
+        "sagemaker_region": _sagemaker_region(vspec),
     }
+
+
+def _sagemaker_region(vspec: ValidatedSpec) -> str | None:
+    targets = vspec.loaded.data.get("targets") or {}
+    region = (targets.get("sagemaker") or {}).get("region")
+    return region if isinstance(region, str) else None
 
 
 def step_hash(context: dict[str, Any], catalog_version: str) -> str:
@@ -152,7 +153,7 @@ def catalog_fill(
 ) -> StepFill | None:
     """What the catalog can give this step, or None when it has nothing to offer."""
     kind = step_kind(step)
-    region = step_context(vspec, sid, step)["sagemaker_region"]
+    region = _sagemaker_region(vspec)
     fill = StepFill()
 
     def put(name: str, value: Any, source: str) -> None:
@@ -304,6 +305,20 @@ def _apply_entry(step: models.StepBase, entry: LockEntry) -> models.StepBase | N
         return None
 
 
+def _record(
+    info: FillInfo,
+    steps: dict[str, models.StepBase],
+    sid: str,
+    step: models.StepBase,
+    provenance: dict[str, str],
+    target_images: dict[str, str],
+) -> None:
+    """A step completed: its model, and where its values came from."""
+    steps[sid] = step
+    info.provenance[sid] = dict(provenance)
+    info.target_images[sid] = dict(target_images)
+
+
 def _rebuild(vspec: ValidatedSpec, steps: dict[str, models.StepBase]) -> ValidatedSpec:
     spec = vspec.spec
     assert spec is not None
@@ -358,9 +373,7 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
                     )
                 )
                 continue
-            steps[sid] = applied
-            info.provenance[sid] = dict(entry.provenance)
-            info.target_images[sid] = dict(entry.target_images)
+            _record(info, steps, sid, applied, entry.provenance, entry.target_images)
             continue
         if locked:
             if entry is None:
@@ -388,9 +401,14 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
             continue
         filled = catalog_fill(vspec, sid, step, defaults, catalog)
         if filled is not None:
-            steps[sid] = _apply(step, filled.fields)
-            info.provenance[sid] = dict(filled.provenance)
-            info.target_images[sid] = dict(filled.target_images)
+            _record(
+                info,
+                steps,
+                sid,
+                _apply(step, filled.fields),
+                filled.provenance,
+                filled.target_images,
+            )
     return FillResult(_rebuild(vspec, steps), info, diags)
 
 
@@ -447,17 +465,13 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
         )
         if entry is not None and reused is not None:
             lock.steps[sid] = entry
-            steps[sid] = reused
-            info.provenance[sid] = dict(entry.provenance)
-            info.target_images[sid] = dict(entry.target_images)
+            _record(info, steps, sid, reused, entry.provenance, entry.target_images)
             continue
         filled = catalog_fill(vspec, sid, step, defaults, catalog)
         if filled is not None:
             candidate = _apply(step, filled.fields)
             if not missing_fields(candidate, defaults):
-                steps[sid] = candidate
-                info.provenance[sid] = filled.provenance
-                info.target_images[sid] = filled.target_images
+                _record(info, steps, sid, candidate, filled.provenance, filled.target_images)
                 lock.steps[sid] = LockEntry(
                     fresh, _jsonable(filled.fields), filled.provenance, filled.target_images
                 )

@@ -9,6 +9,7 @@ what a backend needs of a step of that kind.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -49,6 +50,30 @@ def _complete_validator(kind: str) -> Any:
     import jsonschema
 
     return jsonschema.Draft202012Validator(complete_schema(kind))
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """How a form falls short of its kind's complete schema."""
+
+    missing: tuple[str, ...]  # required fields that are absent
+    runnable: bool  # True when it has neither `command` nor `script`
+    other: tuple[tuple[str, str], ...]  # (JSON path, message) for anything else
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.runnable or self.other)
+
+
+def complete_form_shortfall(kind: str, form: dict[str, Any]) -> Shortfall:
+    problems = complete_form_errors(kind, form)
+    return Shortfall(
+        missing=tuple(
+            sorted({m.split("'")[1] for _, m in problems if "is a required property" in m})
+        ),
+        runnable=any("anyOf" in m or "is not valid under any" in m for _, m in problems),
+        other=tuple((p, m) for p, m in problems if "required" not in m and p),
+    )
 
 
 def complete_form_errors(kind: str, form: dict[str, Any]) -> list[tuple[str, str]]:

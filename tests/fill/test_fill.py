@@ -19,15 +19,6 @@ from pipespec.cli import main
 from tests.conftest import ROOT
 from tests.fill.churn_answers import ANSWERS, MODEL
 from tests.fill.fake_openai import FakeOpenAI, Reply
-from tests.fill.test_llm import _ENV
-
-
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.delenv("CI", raising=False)
 
 
 @pytest.fixture

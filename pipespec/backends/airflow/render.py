@@ -181,6 +181,11 @@ class _Renderer:
     def is_parameter_output(self, type_name: str) -> bool:
         return type_name in PARAMETER_OUTPUT_TYPES
 
+    def param_jinja(self, name: str) -> str:
+        """A run-time param as Jinja: strings as they are, anything else as JSON."""
+        suffix = "" if self.params[name].type == "string" else " | tojson"
+        return "{{ params['" + name + "']" + suffix + " }}"
+
     def placeholder(self, step: ir.Step, seg: Placeholder, item_text: str | None) -> str:
         # Called for every placeholder of every step: lookups here must be O(1).
         if seg.root == "item":
@@ -188,9 +193,7 @@ class _Renderer:
             return item_text
         name = str(seg.name)
         if seg.root == "params":
-            ptype = self.params[name].type
-            suffix = "" if ptype == "string" else " | tojson"
-            return "{{ params['" + name + "']" + suffix + " }}"
+            return self.param_jinja(name)
         if seg.root == "outputs":
             out = next(o for o in step.outputs if o.name == name)
             if self.is_parameter_output(out.type) and self.operator == "kubernetes":
@@ -200,9 +203,7 @@ class _Renderer:
         assert inp is not None
         source = inp.source
         if isinstance(source, ParamRef):
-            ptype = self.params[source.name].type
-            suffix = "" if ptype == "string" else " | tojson"
-            return "{{ params['" + source.name + "']" + suffix + " }}"
+            return self.param_jinja(source.name)
         if isinstance(source, LiteralUri):
             return escape_literal(source.uri)
         producer = self._producer(source.step)
