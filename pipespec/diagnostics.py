@@ -105,6 +105,8 @@ CODES: dict[str, str] = {
     "PS210": "invalid schedule",
     "PS211": "unknown secret",
     "PS212": "script not found",
+    "PS213": "number out of range",
+    "PS214": "NUL character in a string",
     # PS3xx: conditions, references and placeholders
     "PS300": "condition syntax error",
     "PS301": "condition compares values of incompatible types",
@@ -121,6 +123,7 @@ CODES: dict[str, str] = {
     "PS406": "step depends on itself",
     "PS407": "missing required input",
     "PS408": "unknown metric key",
+    "PS409": "a step's own placeholder in `defaults`",
     # PS5xx: completeness, fill and the lock file
     "PS500": "step is incomplete",
     "PS501": "lock file missing or unreadable",

@@ -149,6 +149,18 @@ class _Checker:
             return None
         return outputs[ref.output]
 
+    def _reads_itself(self, sid: str, upstream: str, span: Span, what: str) -> bool:
+        """Report a step that reads its own output: it would wait for itself forever."""
+        if upstream != sid:
+            return False
+        self.err(
+            "PS406",
+            f"step '{sid}' reads its own output in its {what}",
+            span,
+            "a step's outputs exist only after it ran; read them in a later step",
+        )
+        return True
+
     def _param(self, name: str, span: Span) -> str | None:
         if name not in self.params:
             self.err(
@@ -176,6 +188,8 @@ class _Checker:
                 continue
             facts.inputs[name] = source
             if isinstance(source, ArtifactRef):
+                if self._reads_itself(sid, source.step, span, "input"):
+                    continue
                 type_name = self._artifact(source, span)
                 if type_name is None:
                     continue
@@ -265,6 +279,8 @@ class _Checker:
                     f"declare it as `{source.name}: {{type: list, ...}}`",
                 )
         elif isinstance(source, ArtifactRef):
+            if self._reads_itself(sid, source.step, span, "foreach"):
+                return
             type_name = self._artifact(source, span)
             if type_name is not None:
                 self.edges.append(Edge(source.step, sid, "foreach", span))
@@ -312,6 +328,8 @@ class _Checker:
             return self._param(parts[1], span) is not None
         if len(parts) < 2 or len(parts) > 3:
             self.err("PS302", f"'{'.'.join(parts)}' is not STEP.OUTPUT[.KEY]", span)
+            return False
+        if self._reads_itself(sid, parts[0], span, "condition"):
             return False
         type_name = self._artifact(ArtifactRef(parts[0], parts[1]), span)
         if type_name is None:
@@ -449,17 +467,56 @@ class _Checker:
             }[seg.root]
             names = list(names)
             if seg.name not in names:
-                hint = did_you_mean(str(seg.name), names)
                 what = {"inputs": "input", "outputs": "output", "params": "param"}[seg.root]
                 self.err(
                     "PS310",
                     f"{seg} names no {what} of this {'pipeline' if what == 'param' else 'step'}",
                     span,
-                    hint.replace("'", "'${" + seg.root + ".", 1).replace("'?", "}'?")
-                    if hint
-                    else f"declare it under `{seg.root}:`",
+                    _placeholder_hint(seg, names),
                 )
         return tuple(segments)
+
+    def check_defaults_env(self) -> None:
+        """`defaults.env` applies to every step, so only pipeline-wide placeholders fit."""
+        defaults = self.vspec.loaded.data.get("defaults")
+        env = defaults.get("env") if isinstance(defaults, dict) else None
+        if not isinstance(env, dict):
+            return  # a wrong shape was reported by validation
+        for key, value in env.items():
+            if not isinstance(value, str):
+                continue
+            path: NodePath = ("defaults", "env", key)
+            segments, issues = split_placeholders(value)
+            for issue in issues:
+                span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
+                self.err("PS310", issue.message, span, issue.hint)
+            for seg in segments:
+                if not isinstance(seg, Placeholder):
+                    continue
+                span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
+                if seg.root != "params":
+                    self.err(
+                        "PS409",
+                        f"{seg} in `defaults` names something of one step, but defaults "
+                        "apply to every step",
+                        span,
+                        f"move {key} to the `env:` of the step it belongs to",
+                    )
+                elif seg.name not in self.params:
+                    self.err(
+                        "PS310",
+                        f"{seg} names no param of this pipeline",
+                        span,
+                        _placeholder_hint(seg, self.params),
+                    )
+
+
+def _placeholder_hint(seg: Placeholder, names: Iterable[str]) -> str:
+    """'did you mean ${inputs.data}?' for a near miss, else where to declare the name."""
+    hint = did_you_mean(str(seg.name), names)
+    if hint is None:
+        return f"declare it under `{seg.root}:`"
+    return hint.replace("'", "'${" + seg.root + ".", 1).replace("'?", "}'?")
 
 
 def _a(word: str) -> str:
@@ -478,6 +535,7 @@ def build_graph(vspec: ValidatedSpec) -> tuple[PipelineGraph, list[Diagnostic]]:
 
     checker = _Checker(vspec)
     facts = {sid: checker.check_step(sid, step) for sid, step in vspec.steps.items()}
+    checker.check_defaults_env()
     graph: nx.DiGraph[str] = nx.DiGraph()
     order = [sid for sid in checker.all_ids if sid in vspec.steps]
     graph.add_nodes_from(order)
@@ -495,7 +553,7 @@ def _cycles(graph: nx.DiGraph[str], order: list[str]) -> list[Diagnostic]:
     rank = {sid: i for i, sid in enumerate(order)}
     for component in nx.strongly_connected_components(graph):
         if len(component) == 1:
-            continue  # self-loops are rejected earlier (PS406)
+            continue  # self-loops are rejected earlier (PS406) and never become edges
         start = min(component, key=rank.__getitem__)
         cycle = nx.find_cycle(graph.subgraph(component), source=start)
         path = [u for u, _ in cycle] + [cycle[0][0]]
