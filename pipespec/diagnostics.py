@@ -137,6 +137,11 @@ CODES: dict[str, str] = {
     "PS600": "the target cannot express a spec feature",
     "PS601": "unknown target",
     "PS602": "generated output is stale",
+    "PS610": "an output file cannot be written or read",
+    "PS611": "a directory or file is in the way of an output file",
+    "PS612": "an output file is not UTF-8 text",
+    "PS613": "an interrupted write cannot be resolved",
+    "PS614": "an interrupted write was recovered",
     # PS9xx: internal
     "PS900": "internal error",
 }
