@@ -6,7 +6,9 @@ has an error, so a failed run leaves earlier outputs untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +33,12 @@ class BuildResult:
 def output_root(spec: Path, out: Path | None) -> Path:
     """Default layout: ``generated/`` beside the spec; ``--out DIR`` replaces it."""
     return out if out is not None else spec.parent / "generated"
+
+
+def spec_from_root(spec: Path, root: Path) -> str:
+    """The spec's path relative to the output root: what generated files name as their
+    source. It depends on where the two are, never on the working directory."""
+    return Path(os.path.relpath(spec.resolve(), root.resolve())).as_posix()
 
 
 def resolve_targets(requested: str) -> tuple[list[str], list[Diagnostic]]:
@@ -97,8 +105,9 @@ def _build(specs: list[Path], targets: list[str], out: Path | None, *, locked: b
         root = output_root(spec, out)
         files = result.outputs.setdefault(root, {})
         owned = result.owned.setdefault(root, [])
+        pipeline = dataclasses.replace(analysis.pipeline, source_file=spec_from_root(spec, root))
         for target in targets:
-            rendered = backends.load(target).render(analysis.pipeline)
+            rendered = backends.load(target).render(pipeline)
             result.diagnostics.extend(rendered.diagnostics)
             owned.append(f"{target}/{analysis.pipeline.name}")
             for rel, text in rendered.files.items():

@@ -168,7 +168,8 @@ class Pipeline:
     secrets: tuple[SecretRef, ...]
     steps: tuple[Step, ...]  # topological order, ties broken by authoring order
     targets: FrozenMap  # target name -> its settings, as written
-    source_file: str  # as given on the command line, relative where possible
+    # The spec's path relative to the output root (POSIX), the same from any working directory.
+    source_file: str
     source_digest: str  # sha256 of the spec text
 
     def step(self, step_id: str) -> Step:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from pipespec.compiler import ir
@@ -69,7 +70,8 @@ def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = N
         secrets=secrets,
         steps=steps,
         targets=targets,
-        source_file=vspec.loaded.file,
+        # As the default layout places it; `build` corrects it for `--out`.
+        source_file="../" + PurePath(vspec.loaded.file).name,
         source_digest=hashlib.sha256(vspec.loaded.text.encode()).hexdigest(),
     )
 

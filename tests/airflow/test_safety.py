@@ -26,7 +26,8 @@ HOSTILE = [
     "''' ''' '''",
     "back\\slash\\",
     "new\nline\r\nand\ttab",
-    "{{ ds }} {% if true %}x{% endif %} {# c #}",
+    # A template Airflow would evaluate: EVALUATED shows up wherever that happens.
+    "{{ ds }} {{ 'EVAL' ~ 'UATED' }} {% if true %}x{% endif %} {# c #}",
     "${HOME} $(rm -rf /) `id` $$ $${x}",
     "\u2028\u2029\x85 line separators",
     "config.json",
@@ -63,7 +64,7 @@ defaults:
   image: busybox
   env: {{A: {s[5]}}}
 secrets:
-  db: {{kubernetes: {{secret: {s[6]}, key: {s[7]}}}, airflow: {{conn_id: {s[8]}}}}}
+  db: {{kubernetes: {{secret: {s[6]}, key: {s[7]}}}, airflow: {{conn_id: {s[6]}}}}}
 steps:
   one:
     kind: container
@@ -84,7 +85,7 @@ steps:
     command: [{s[9]}, "pre-${{item}}-post", {s[10]}]
     after: [two]
 targets:
-  airflow: {{namespace: {s[11]}, artifact_root: {s[0]}, tags: [{s[1]}]}}
+  airflow: {{namespace: {s[11]}, artifact_root: {s[0]}, tags: [{s[1]}], kubernetes_conn_id: {s[6]}}}
 """
 
 

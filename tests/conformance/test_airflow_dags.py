@@ -10,6 +10,7 @@ A deliberately broken file makes the same check fail.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,27 @@ def test_hostile_strings_reach_tasks_verbatim(tmp_path: Path, version: str) -> N
     three = _rendered_kpo_args(dag, "three")
     assert [args[0] for args in three] == [f"pre-{HOSTILE[3]}-post", f"pre-{HOSTILE[4]}-post"]
     assert all(args[1] == HOSTILE[10] for args in three)
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+@pytest.mark.parametrize("operator", ["kubernetes", "local"])
+def test_no_spec_text_is_evaluated_as_a_template(
+    tmp_path: Path, version: str, operator: str
+) -> None:
+    """Every templated field of every task, rendered by Airflow itself: a spec string that
+    holds a Jinja expression (connection ids, namespaces, secrets, commands...) arrives as
+    text, never evaluated."""
+    pipeline = _hostile_pipeline(tmp_path)
+    report = probe_text(tmp_path, version, "hostile", render(pipeline, version, operator))
+    assert_dag_matches(report, pipeline, operator)
+    rendered = report["dags"]["hostile"]["rendered"]
+    assert "<error>" not in json.dumps(rendered)
+    assert "EVALUATED" not in json.dumps(rendered)
+    assert "EVAL' ~ 'UATED" in json.dumps(rendered)
+    if operator == "kubernetes":
+        assert rendered["one"]["kubernetes_conn_id"] == HOSTILE[6]
+    else:
+        assert rendered["one"]["op_kwargs"]["connections"] == {"DSN": HOSTILE[6]}
 
 
 @pytest.mark.parametrize("version", ["2", "3"])
