@@ -124,6 +124,27 @@ def _check_scalar(value: Any) -> Any:
     return value
 
 
+def _check_text(value: str) -> str:
+    # A blank description would reach docs and the LLM's prompt as if it said something.
+    if not value.strip():
+        raise _error("PS203", "a description is blank; write what it is, or remove the key")
+    return value
+
+
+# Airflow refuses to import a DAG with a longer tag (TAG_MAX_LEN in airflow.models.dag).
+AIRFLOW_TAG_MAX = 100
+
+
+def _check_tag(value: str) -> str:
+    if len(value) > AIRFLOW_TAG_MAX:
+        raise _error(
+            "PS203",
+            f"the tag is {len(value)} characters long; Airflow refuses to import a DAG "
+            f"with a tag longer than {AIRFLOW_TAG_MAX}",
+        )
+    return value
+
+
 def _check_image(value: str) -> str:
     if not value or any(c.isspace() for c in value) or value.startswith("-"):
         raise _error("PS203", f"{value!r} is not a container image reference")
@@ -185,6 +206,14 @@ Cpu = Annotated[
     ),
 ]
 Schedule = Annotated[str, AfterValidator(_check_schedule)]
+Description = Annotated[
+    str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "pattern": r"\S"})
+]
+AirflowTag = Annotated[
+    str,
+    AfterValidator(_check_tag),
+    WithJsonSchema({"type": "string", "maxLength": AIRFLOW_TAG_MAX}),
+]
 Image = Annotated[str, AfterValidator(_check_image), Field(min_length=1, max_length=512)]
 StepId = Annotated[str, Field(pattern=STEP_ID_RE)]
 Ident = Annotated[str, Field(pattern=IDENT_RE)]
@@ -283,7 +312,7 @@ class AirflowTarget(Model):
     artifact_root: str | None = None
     kubernetes_conn_id: str | None = None
     start_date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
-    tags: list[str] | None = None
+    tags: list[AirflowTag] | None = None
 
 
 class KubeflowTarget(Model):
@@ -339,7 +368,7 @@ class Defaults(Model):
 
 
 class StepBase(Model):
-    description: str | None = None
+    description: Description | None = None
     image: Image | None = None
     command: Annotated[list[str], Field(min_length=1)] | None = None
     script: Annotated[str, AfterValidator(_check_script)] | None = Field(
@@ -550,7 +579,7 @@ class SpecHeader(Model):
 
     pipespec: Literal[1]
     name: Annotated[str, Field(pattern=NAME_RE)]
-    description: str | None = None
+    description: Description | None = None
     schedule: Schedule | None = None
     params: dict[Ident, Param] | None = None
     defaults: Defaults | None = None
