@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipespec import __version__
+from pipespec.diagnostics import printable, printable_lines, printable_path
 
 if TYPE_CHECKING:
     from pipespec.compiler.driver import Analysis
@@ -55,9 +56,10 @@ def _emit(diagnostics: Sequence[Diagnostic], analyses: Sequence[Analysis], fmt: 
 
 def _exit_code(diagnostics: Sequence[Diagnostic]) -> int:
     from pipespec.diagnostics import Severity
+    from pipespec.output.errors import ENVIRONMENT_CODES
 
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    if any(d.code == "PS100" for d in errors):
+    if any(d.code == "PS100" or d.code in ENVIRONMENT_CODES for d in errors):
         return EXIT_USAGE
     return EXIT_SPEC if errors else EXIT_OK
 
@@ -68,10 +70,23 @@ def _analyze(specs: Sequence[Path]) -> list[Analysis]:
     return [analyze_file(p) for p in specs]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; its help names the targets installed now, not the planned ones."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from pipespec.backends import available  # light: no pydantic, jinja2 or networkx
+
+        self.help = (
+            "Compile declarative ML pipeline specs to orchestrator files.\n\n"
+            f"Targets: {', '.join(sorted(available()))}."
+        )
+        super().format_help_text(ctx, formatter)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pipespec")
 def main() -> None:
-    """Compile one ML pipeline spec to Airflow, Kubeflow, SageMaker and Vertex AI."""
+    """Compile declarative ML pipeline specs to orchestrator files."""
 
 
 @main.command()
@@ -86,7 +101,7 @@ def validate(specs: tuple[Path, ...], diag_format: str) -> None:
     if code == EXIT_OK and diag_format == "human":
         for a in analyses:
             steps = len(a.graph.order) if a.graph else 0
-            click.echo(f"{a.file}: ok ({steps} steps)")
+            click.echo(f"{printable_path(a.file)}: ok ({steps} steps)")
     sys.exit(code)
 
 
@@ -118,7 +133,7 @@ TARGET_OPTION = click.option(
     "target",
     default="all",
     show_default=True,
-    help="Comma-separated targets (airflow, ...), or 'all'.",
+    help="Comma-separated targets (`pipespec --help` lists them), or 'all'.",
 )
 
 
@@ -141,6 +156,30 @@ OUT_OPTION = click.option(
 )
 
 
+def _recover(specs: Sequence[Path], out: Path | None) -> list[Diagnostic]:
+    """Finish or undo what an interrupted compile or fill left in the folders of this run."""
+    from pipespec.compiler.build import output_root
+    from pipespec.output import recover
+
+    folders = [p for s in specs for p in (s.parent, output_root(s, out))]
+    return [p.diagnostic() for p in recover(folders)]
+
+
+def _write(outputs: dict[Path, dict[str, str]], diag_format: str) -> None:
+    """Write every output folder of the run at once; exit 2 with diagnostics on failure."""
+    from pipespec.output import OutputError, commit
+
+    try:
+        notes = commit(outputs)
+    except OutputError as exc:
+        notes = exc.problems
+    diags = [p.diagnostic() for p in notes]
+    if diags:  # an empty list would print a second JSON document
+        _emit(diags, [], diag_format)
+    if _exit_code(diags) != EXIT_OK:
+        sys.exit(_exit_code(diags))
+
+
 def _build(
     specs: tuple[Path, ...],
     target: str,
@@ -154,11 +193,12 @@ def _build(
     if target_diags:
         _emit(target_diags, [], diag_format)
         sys.exit(EXIT_USAGE)
+    recovered = _recover(specs, out)  # before the lock files and outputs are read
     result = build(
         list(specs), targets, out, locked=_default_locked() if locked is None else locked
     )
-    _emit(result.diagnostics, result.analyses, diag_format)
-    code = _exit_code(result.diagnostics)
+    _emit(recovered + result.diagnostics, result.analyses, diag_format)
+    code = _exit_code(recovered + result.diagnostics)
     if code != EXIT_OK:
         sys.exit(code)
     return result
@@ -181,14 +221,12 @@ def compile_(
 
     Reads only the spec, its lock file and the built-in catalog: no network.
     """
-    from pipespec.output import write_atomically
-
     result = _build(specs, target, out, diag_format, locked)
+    _write(result.outputs, diag_format)
     for root, files in sorted(result.outputs.items()):
-        write_atomically(root, files)
         if diag_format == "human":
             for rel in sorted(files):
-                click.echo(f"wrote {(root / rel).as_posix()}")
+                click.echo(f"wrote {printable((root / rel).as_posix())}")
     sys.exit(EXIT_OK)
 
 
@@ -211,27 +249,29 @@ def check(
 
     result = _build(specs, target, out, diag_format, True if locked is None else locked)
     stale: list[Diagnostic] = []
+    recompile = "run `pipespec compile` with the same arguments and commit the result"
+    orphan_hint = (
+        "pipespec generated it, but no spec of this run does (a renamed or removed "
+        "pipeline?): delete it, or check it together with the spec that generates it"
+    )
     for root, files in sorted(result.outputs.items()):
         drift = compare(root, files, result.owned.get(root, []))
         if drift.diff:
-            click.echo(drift.diff, nl=False)
-        for kind, rels in (
-            ("missing", drift.missing),
-            ("changed", drift.changed),
-            ("extra", drift.extra),
+            click.echo(printable_lines(drift.diff), nl=False)
+        stale.extend(p.diagnostic() for p in drift.problems)
+        for kind, rels, hint in (
+            ("missing", drift.missing, recompile),
+            ("changed", drift.changed, recompile),
+            ("extra", drift.extra, recompile),
+            ("orphaned", drift.orphaned, orphan_hint),
         ):
             for rel in rels:
                 stale.append(
-                    Diagnostic(
-                        "PS602",
-                        f"{(root / rel).as_posix()} is {kind}",
-                        None,
-                        "run `pipespec compile` with the same arguments and commit the result",
-                    )
+                    Diagnostic("PS602", f"{(root / rel).as_posix()} is {kind}", None, hint)
                 )
     if stale:
         _emit(stale, [], diag_format)
-        sys.exit(EXIT_SPEC)
+        sys.exit(_exit_code(stale))
     if diag_format == "human":
         click.echo("generated files are up to date")
     sys.exit(EXIT_OK)
@@ -285,9 +325,55 @@ def explain(spec: Path, step_id: str, locked: bool | None) -> None:
         from pipespec.diagnostics import did_you_mean
 
         hint = did_you_mean(step_id, [s.id for s in analysis.pipeline.steps])
-        click.echo(f"error: no step '{step_id}'" + (f" ({hint})" if hint else ""), err=True)
+        message = f"error: no step '{step_id}'" + (f" ({hint})" if hint else "")
+        click.echo(printable(message), err=True)
         sys.exit(EXIT_USAGE)
     click.echo(explain_step(analysis.pipeline.step(step_id)), nl=False)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument(
+    "folder", required=False, default=".", type=click.Path(path_type=Path, file_okay=False)
+)
+@click.option(
+    "--example",
+    type=click.Choice(["minimal", "churn", "tuning"]),
+    default="minimal",
+    show_default=True,
+    help="Which starter: two container steps, the churn pipeline (filled, with its lock and "
+    "scripts), or a tuning pipeline filled from the catalog.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(folder: Path, example: str, force: bool) -> None:
+    """Write a starter spec (pipeline.yaml) and the editor schema into FOLDER (default: .)."""
+    from pipespec.output import OutputError, write_atomically
+    from pipespec.starters import SPEC_FILE, plan
+
+    todo = plan(folder, example, force=force)
+    if todo.conflicts:
+        for rel in todo.conflicts:
+            target = (folder / rel).as_posix()
+            why = "exists" if (folder / rel).is_file() else "exists and is not a file"
+            click.echo(f"error: {target} {why}; nothing was written", err=True)
+        if any((folder / rel).is_file() for rel in todo.conflicts) and not force:
+            click.echo("  = hint: pass --force to overwrite, or choose another folder", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        notes = write_atomically(folder, todo.to_write)
+    except OutputError as exc:
+        notes = exc.problems
+    diags = [p.diagnostic() for p in notes or []]
+    if diags:
+        _emit(diags, [], "human")
+    if _exit_code(diags) != EXIT_OK:
+        sys.exit(_exit_code(diags))
+    for rel in sorted(todo.to_write):
+        click.echo(f"wrote {(folder / rel).as_posix()}")
+    if not todo.to_write:
+        click.echo(f"{folder.as_posix()} already holds the {example} starter; nothing to write")
+    spec = (folder / SPEC_FILE).as_posix()
+    click.echo(f"next: pipespec validate {spec} && pipespec compile {spec} --target airflow")
     sys.exit(EXIT_OK)
 
 
@@ -310,7 +396,7 @@ def run() -> None:
 
         where = traceback.extract_tb(exc.__traceback__)[-1]
         click.echo(
-            f"error[PS900]: internal error: {type(exc).__name__}: {exc} "
+            f"error[PS900]: internal error: {type(exc).__name__}: {printable(str(exc))} "
             f"(at {Path(where.filename).name}:{where.lineno})\n"
             "  = hint: this is a bug in pipespec; please report it with the spec that "
             "triggered it (set PIPESPEC_TRACEBACK=1 for the full traceback)",

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from pipespec import output
 from pipespec.cli import main
+from pipespec.output import journal
 from tests.conftest import ROOT
 
 
@@ -82,7 +83,7 @@ def test_a_fault_midway_leaves_previous_files_untouched(
     root = workdir / "out"
     output.write_atomically(root, {"a/one.py": "old one\n", "a/two.py": "old two\n"})
     calls = {"n": 0}
-    real = output._replace
+    real = journal.replace
 
     def failing_replace(src: Path, dst: Path) -> None:
         calls["n"] += 1
@@ -90,8 +91,8 @@ def test_a_fault_midway_leaves_previous_files_untouched(
             raise OSError("disk full (injected)")
         real(src, dst)
 
-    monkeypatch.setattr(output, "_replace", failing_replace)
-    with pytest.raises(OSError, match="injected"):
+    monkeypatch.setattr(journal, "replace", failing_replace)
+    with pytest.raises(output.OutputError, match="injected"):
         output.write_atomically(
             root, {"a/one.py": "new one\n", "a/two.py": "new two\n", "a/three.py": "new\n"}
         )
@@ -99,6 +100,55 @@ def test_a_fault_midway_leaves_previous_files_untouched(
     assert (root / "a" / "two.py").read_text() == "old two\n"
     assert not (root / "a" / "three.py").exists()
     assert sorted(p.name for p in root.iterdir()) == ["a"]  # no staging left behind
+
+
+def test_check_reports_the_old_file_of_a_renamed_pipeline(workdir: Path) -> None:
+    spec = workdir / "examples" / "minimal" / "pipeline.yaml"
+    run("compile", "examples/minimal/pipeline.yaml", "--target", "airflow")
+    spec.write_text(spec.read_text().replace("name: minimal", "name: smallest"))
+    run("compile", "examples/minimal/pipeline.yaml", "--target", "airflow")
+    generated = workdir / "examples" / "minimal" / "generated" / "airflow"
+    (generated / "notes.txt").write_text("mine, not pipespec's\n")  # not reported
+    code, _, err = run("check", "examples/minimal/pipeline.yaml", "--target", "airflow")
+    assert code == 1
+    assert "examples/minimal/generated/airflow/minimal.py is orphaned" in err
+    assert "a renamed or removed pipeline?" in err
+    assert "notes.txt" not in err and "smallest.py" not in err
+
+
+@pytest.mark.parametrize("command", ["compile", "check"])
+def test_a_directory_at_an_output_path_is_a_diagnostic(workdir: Path, command: str) -> None:
+    dag = workdir / "out" / "airflow" / "minimal.py"
+    dag.mkdir(parents=True)
+    code, _, err = run(
+        command, "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out"
+    )
+    assert code == 2, err
+    assert "error[PS611]: out/airflow/minimal.py is a directory" in err
+    assert "Traceback" not in err and "PS900" not in err
+    assert dag.is_dir() and list(dag.iterdir()) == []
+
+
+def test_a_file_where_the_output_folder_goes_is_a_diagnostic(workdir: Path) -> None:
+    (workdir / "out").mkdir()
+    (workdir / "out" / "airflow").write_text("a file, not a folder\n")
+    code, _, err = run(
+        "compile", "examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out"
+    )
+    assert code == 2 and "error[PS611]: out/airflow is a file" in err
+
+
+def test_a_non_utf8_output_file_is_a_diagnostic_and_compile_replaces_it(workdir: Path) -> None:
+    dag = workdir / "out" / "airflow" / "minimal.py"
+    dag.parent.mkdir(parents=True)
+    dag.write_bytes(b"# ok\n\xff\xfe not utf-8\n")
+    args = ("examples/minimal/pipeline.yaml", "--target", "airflow", "--out", "out")
+    code, _, err = run("check", *args)
+    assert code == 1, err
+    assert "error[PS612]: out/airflow/minimal.py:2: is not UTF-8 text" in err
+    assert "Traceback" not in err
+    assert run("compile", *args)[0] == 0
+    assert run("check", *args)[0] == 0
 
 
 def test_incomplete_steps_are_reported_not_compiled(
