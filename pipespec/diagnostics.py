@@ -184,21 +184,56 @@ class DiagnosticSink:
         return len(self.items)
 
 
+def printable(text: str) -> str:
+    """``text`` with every character Python deems unprintable written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``): what diagnostics and CLI messages print.
+
+    That is every control, format, separator and unassigned character but the space: line
+    breaks (a spec could otherwise start a line of its own, such as a forged ``::error``
+    workflow command), terminal escape sequences, invisible and bidirectional marks.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+def printable_lines(text: str) -> str:
+    """Multi-line text (a diff) with each line made ``printable``; the line breaks stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def printable_path(path: str) -> str:
+    """A path as printed at the start of a line: escaped, and never starting like a
+    workflow command (``::``) or an option (``-``); ``./`` names the same file."""
+    text = printable(path)
+    return "./" + text if text.startswith((":", "-")) else text
+
+
+def _where(span: Span) -> str:
+    return f"{printable_path(span.file)}:{span.line}:{span.col}"
+
+
 def render_human(
     diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None
 ) -> str:
-    """``file:line:col: error[PS401]: message``, the source line, a caret, the hint."""
+    """``file:line:col: error[PS401]: message``, the source line, a caret, the hint.
+
+    Every piece of text is escaped by ``printable``: a diagnostic is one block of lines
+    whatever the spec's keys, values or file names hold.
+    """
     sources = sources or {}
     blocks: list[str] = []
     for d in diagnostics:
-        where = f"{d.span}: " if d.span else ""
-        lines = [f"{where}{d.severity.value}[{d.code}]: {d.message}"]
+        where = f"{_where(d.span)}: " if d.span else ""
+        lines = [f"{where}{d.severity.value}[{d.code}]: {printable(d.message)}"]
         if d.span is not None:
             lines.extend(_code_frame(d.span, sources.get(d.span.file)))
         for span, message in d.related:
-            lines.append(f"  note: {span}: {message}")
+            lines.append(f"  note: {_where(span)}: {printable(message)}")
         if d.hint:
-            lines.append(f"  = hint: {d.hint}")
+            lines.append(f"  = hint: {printable(d.hint)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
@@ -209,16 +244,19 @@ def _code_frame(span: Span, text: str | None) -> list[str]:
     source_lines = text.splitlines()
     if not 1 <= span.line <= len(source_lines):
         return []
-    line = source_lines[span.line - 1].expandtabs(1)
+    raw = source_lines[span.line - 1].expandtabs(1)
+    # Escaping may lengthen the text before the column: the caret follows it.
+    line = printable(raw)
+    col = len(printable(raw[: span.col - 1])) + 1
     gutter = str(span.line)
     width = 1
     if span.end_line == span.line and span.end_col is not None and span.end_col > span.col:
-        width = span.end_col - span.col
-    width = max(1, min(width, len(line) - span.col + 1))
+        width = len(printable(raw[span.col - 1 : span.end_col - 1]))
+    width = max(1, min(width, len(line) - col + 1))
     return [
         f"{' ' * len(gutter)} |",
         f"{gutter} | {line}",
-        f"{' ' * len(gutter)} | {' ' * (span.col - 1)}{'^' * width}",
+        f"{' ' * len(gutter)} | {' ' * (col - 1)}{'^' * width}",
     ]
 
 
@@ -227,8 +265,10 @@ def render_json(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def _github_escape(text: str, *, property_value: bool = False) -> str:
-    # The workflow-command escapes GitHub documents for data and for property values.
+    # The workflow-command escapes GitHub documents for data and for property values; the
+    # other control characters are escaped as in every output (they would reach the log).
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = printable(text)
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
