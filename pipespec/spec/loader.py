@@ -329,7 +329,7 @@ class _Builder:
                 "PS102",
                 "the file holds no YAML document",
                 Span(self.name, 1, 1),
-                hint="start from an example in examples/, or run `pipespec schema`",
+                hint="run `pipespec init` to write a starter spec",
             )
         if not isinstance(root, dict):
             kind = "a list" if isinstance(root, list) else f"a {type(root).__name__} scalar"
