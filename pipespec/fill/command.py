@@ -10,6 +10,7 @@ from typing import Any
 from pipespec.compiler.driver import Analysis, display_path
 from pipespec.diagnostics import Diagnostic, Severity, Span
 from pipespec.fill.lock import lock_path
+from pipespec.output.errors import ENVIRONMENT_CODES
 
 
 def llm_config_for(spec: Any, model: str | None, base_url: str | None) -> tuple[Any, str | None]:
@@ -48,13 +49,16 @@ def run_fill_command(
 ) -> int:
     from pipespec.compiler.graph import build_graph
     from pipespec.fill.engine import run_fill
-    from pipespec.output import unified_diff, write_atomically
+    from pipespec.output import recover, unified_diff
     from pipespec.spec.loader import read_spec_file
     from pipespec.spec.validate import validate_spec
 
-    diagnostics: list[Diagnostic] = []
+    # Finish or undo an interrupted fill before its lock is read.
+    diagnostics = [p.diagnostic() for p in recover(sorted({s.parent for s in specs}))]
     analyses: list[Analysis] = []
     usage_lines: list[str] = []
+    writes: dict[Path, dict[str, str]] = {}  # folder -> files of the whole run
+    done: list[str] = []  # what to report once they are written
     for spec_path in specs:
         name = display_path(spec_path)
         loaded, diags = read_spec_file(spec_path, name)
@@ -98,17 +102,44 @@ def run_fill_command(
                 old = target.read_text(encoding="utf-8") if target.exists() else ""
                 echo(unified_diff(target, old, text, "after fill"), nl=False)
             continue
-        write_atomically(base if str(base) else Path("."), files)
+        writes.setdefault(base, {}).update(files)
         filled = sorted(result.lock.steps)
-        echo(
+        done.append(
             f"wrote {(base / lock_rel).as_posix()} "
             f"({len(filled)} filled step(s): {', '.join(filled)})"
         )
-        for rel in sorted(result.files):
-            echo(f"wrote {(base / rel).as_posix()} (review it)")
+        done.extend(f"wrote {(base / rel).as_posix()} (review it)" for rel in sorted(result.files))
+    diagnostics.extend(_write(writes, diagnostics, done, echo))
     emit(diagnostics, analyses)
     for line in usage_lines:
         echo(line)
     if any(d.severity is Severity.ERROR for d in diagnostics):
-        return 1 if not any(d.code == "PS100" for d in diagnostics) else 2
+        environment = any(d.code == "PS100" or d.code in ENVIRONMENT_CODES for d in diagnostics)
+        return 2 if environment else 1
     return 0
+
+
+def _write(
+    writes: dict[Path, dict[str, str]],
+    diagnostics: list[Diagnostic],
+    done: list[str],
+    echo: Callable[..., None],
+) -> list[Diagnostic]:
+    """Write every lock and script of the run at once, or nothing when any step failed.
+
+    A failed step keeps its old lock entry and script: nothing of the old lock is lost.
+    """
+    from pipespec.output import OutputError, commit
+
+    if not writes:
+        return []
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        echo("nothing written: a step could not be filled (see the errors)")
+        return []
+    try:
+        notes = commit(writes)
+    except OutputError as exc:
+        return [p.diagnostic() for p in exc.problems]
+    for line in done:
+        echo(line)
+    return [p.diagnostic() for p in notes]

@@ -118,8 +118,7 @@ def test_without_an_llm_the_catalog_fills_and_prose_steps_are_reported(churn: Pa
     assert err.count("error[PS505]") == 2
     line = spec.read_text().splitlines().index("  clean:") + 1
     assert f"churn/pipeline.yaml:{line}:3: error[PS505]: step 'clean' is described in prose" in err
-    lock = json.loads((churn / "pipeline.lock.json").read_text())
-    assert sorted(lock["steps"]) == ["evaluate", "ingest", "train"]
+    assert not (churn / "pipeline.lock.json").exists()  # a failed fill writes nothing
 
 
 def test_prompt_injection_cannot_get_an_image_past_policy(churn: Path) -> None:
@@ -147,8 +146,7 @@ def test_prompt_injection_cannot_get_an_image_past_policy(churn: Path) -> None:
     assert len(clean_calls) == 3  # every attempt rejected, with the reasons fed back
     assert "rejected" in json.dumps(clean_calls[-1]["messages"][-1])
     assert "error[PS503]: step 'clean'" in err
-    lock_text = (churn / "pipeline.lock.json").read_text()
-    assert "evil" not in lock_text and "clean" not in json.loads(lock_text)["steps"]
+    assert not (churn / "pipeline.lock.json").exists()  # nothing written
     assert not (churn / "scripts" / "clean.py").exists()
 
 
@@ -161,15 +159,15 @@ def test_prompt_injection_cannot_get_an_image_past_policy(churn: Path) -> None:
         (Reply.text("not json at all"), "no acceptable answer"),
     ],
 )
-def test_llm_faults_end_in_a_diagnostic_and_a_whole_lock(
+def test_llm_faults_end_in_a_diagnostic_and_no_write(
     churn: Path, reply: Reply, message: str
 ) -> None:
     with FakeOpenAI([reply]) as fake:
-        code, _, err = fill("churn/pipeline.yaml", fake)
+        code, out, err = fill("churn/pipeline.yaml", fake)
     assert code == 1
     assert message in err
-    lock = json.loads((churn / "pipeline.lock.json").read_text())  # whole, parseable
-    assert sorted(lock["steps"]) == ["evaluate", "ingest", "train"]
+    assert "nothing written" in out
+    assert not (churn / "pipeline.lock.json").exists()
 
 
 def test_dry_run_writes_nothing(churn: Path) -> None:
@@ -220,3 +218,27 @@ def test_a_complete_spec_needs_no_lock(tmp_path: Path, monkeypatch: pytest.Monke
     assert code == 0
     assert "every step is complete as written; no lock file needed" in out
     assert not (tmp_path / "pipeline.lock.json").exists()
+
+
+def test_shipped_churn_example_is_what_fill_writes(churn: Path, update_golden: bool) -> None:
+    """examples/churn's lock and scripts are this fill's output, byte for byte.
+
+    `pytest tests/fill/test_fill.py --update-golden` rewrites them (then regenerate the DAGs:
+    `pipespec compile examples/churn/pipeline.yaml --target airflow` and
+    `pytest tests/airflow/test_golden.py --update-golden`).
+    """
+    with FakeOpenAI(answer_by_step) as fake:
+        code, _, err = fill("churn/pipeline.yaml", fake)
+    assert code == 0, err
+    shipped = ROOT / "examples" / "churn"
+    written = ["pipeline.lock.json", *(f"scripts/{s}.py" for s in sorted(ANSWERS))]
+    if update_golden:
+        for rel in written:
+            (shipped / rel).write_bytes((churn / rel).read_bytes())
+    for rel in written:
+        assert (churn / rel).read_bytes() == (shipped / rel).read_bytes(), (
+            f"examples/churn/{rel} is not what `pipespec fill` writes: --update-golden, review"
+        )
+    assert sorted(p.name for p in (shipped / "scripts").iterdir()) == [
+        f"{s}.py" for s in sorted(ANSWERS)
+    ]
