@@ -37,13 +37,27 @@ def check_complete(pipeline: ir.Pipeline) -> list[Diagnostic]:
             message += ": it needs " + ", ".join(parts)
         if other:
             message += "; " + "; ".join(other)
-        diags.append(
-            Diagnostic(
-                "PS500",
-                message,
-                step.span,
-                hint="write the missing fields, or run `pipespec fill` to complete the step "
-                "from defaults, the catalog or an LLM",
-            )
-        )
+        diags.append(Diagnostic("PS500", message, step.span, hint=_hint(step, shortfall.missing)))
     return diags
+
+
+def _hint(step: ir.Step, missing: tuple[str, ...]) -> str:
+    """Point at `pipespec fill` only where fill can still supply what is missing.
+
+    Compile has already applied the catalog and the lock by now, so what is left for fill
+    is an LLM writing the script of a step described in prose.
+    """
+    from pipespec.fill.engine import LLM_KINDS
+
+    if step.kind in LLM_KINDS and step.description and not step.command and not step.script:
+        return "run `pipespec fill` to have an LLM write the step's script, or write the fields"
+    if step.kind in ("train", "tune") and not (
+        step.details.get("framework") and step.details.get("task")
+    ):
+        return "write `framework:` and `task:` so `pipespec fill` can complete it, or the fields"
+    if "image" in missing:
+        return (
+            "add `image:` to the step or under `defaults:` (`pipespec fill` chooses images "
+            "only for the steps it completes)"
+        )
+    return "write the missing fields"

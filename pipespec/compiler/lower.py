@@ -59,8 +59,11 @@ def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = N
         )
         for name, s in sorted((spec.secrets or {}).items())
     )
+    # A null value means "not set", as everywhere in a spec: `airflow:` alone sets nothing.
     targets = ir.FrozenMap(
-        spec.targets.model_dump(exclude_unset=True) if spec.targets is not None else {}
+        spec.targets.model_dump(exclude_unset=True, exclude_none=True)
+        if spec.targets is not None
+        else {}
     )
     return ir.Pipeline(
         name=spec.name,

@@ -476,7 +476,7 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
                     fresh, _jsonable(filled.fields), filled.provenance, filled.target_images
                 )
                 continue
-        if step_kind(step) in LLM_KINDS and step.description and step.command is None:
+        if step_kind(step) in LLM_KINDS and step.description and not (step.command or step.script):
             pending.append((sid, step, fresh))
             continue
         still = missing_fields(_apply(step, filled.fields) if filled else step, defaults)

@@ -7,6 +7,7 @@ of another, and the steps that are valid still reach the graph checks.
 from __future__ import annotations
 
 import math
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -96,8 +97,6 @@ def validate_spec(loaded: LoadedSpec) -> tuple[ValidatedSpec, list[Diagnostic]]:
 def _validate_step(
     step_id: str, raw: Any, smap: SourceMap
 ) -> tuple[models.StepBase | None, list[Diagnostic]]:
-    import re
-
     path: NodePath = ("steps", step_id)
     diags: list[Diagnostic] = []
     if not re.match(models.STEP_ID_RE, step_id):
@@ -447,7 +446,7 @@ def _translate(
             wanted = _TYPE_WORDS.get(etype) or etype.removesuffix("_type")
             hint = None
             if isinstance(value, str) and etype in ("int_type", "float_type"):
-                hint = f"write {value} without quotes"
+                hint = _number_hint(value, etype)
             elif isinstance(value, (int, float)) and etype == "string_type":
                 hint = f"quote it: '{value}'"
             diags.append(
@@ -461,6 +460,22 @@ def _translate(
         else:
             diags.append(Diagnostic("PS203", f"{where}: {err['msg']}", smap.span(path)))
     return diags
+
+
+# What YAML 1.2 reads as a number once unquoted (the loader's core-schema forms, kept short).
+_INT_TEXT = re.compile(r"[-+]?[0-9]{1,18}")
+_FLOAT_TEXT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]{1,3})?")
+
+
+def _number_hint(text: str, etype: str) -> str:
+    """Drop the quotes only from text that reads as the number wanted once unquoted."""
+    if etype == "int_type":
+        if _INT_TEXT.fullmatch(text):
+            return f"write {text} without quotes"
+        return "write a whole number, such as 2"
+    if len(text) <= 40 and _FLOAT_TEXT.fullmatch(text) and math.isfinite(float(text)):
+        return f"write {text} without quotes"
+    return "write a number, such as 0.5"
 
 
 def _pattern_hint(pattern: str) -> str | None:
