@@ -328,7 +328,10 @@ def explain(spec: Path, step_id: str, locked: bool | None) -> None:
         message = f"error: no step '{step_id}'" + (f" ({hint})" if hint else "")
         click.echo(printable(message), err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(explain_step(analysis.pipeline.step(step_id)), nl=False)
+    assert analysis.loaded is not None  # a pipeline was lowered from it
+    written = analysis.loaded.data["steps"][step_id]
+    step = analysis.pipeline.step(step_id)
+    click.echo(explain_step(step, written, analysis.pipeline), nl=False)
     sys.exit(EXIT_OK)
 
 

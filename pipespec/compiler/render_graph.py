@@ -14,17 +14,41 @@ def _kind(analysis: Analysis, sid: str) -> str:
     return str(step.get("kind", "?"))
 
 
-def render(analysis: Analysis, fmt: str) -> str:
+# Labels in a fixed order; "data" and "after" are drawn by the arrow itself.
+_LABELS = {"foreach": "foreach", "condition": "when"}
+
+
+def _reasons(analysis: Analysis) -> list[tuple[str, str, list[str]]]:
+    """Each edge once, with every reason for it: one edge can carry data *and* a `when`."""
     assert analysis.graph is not None
     pg = analysis.graph
-    order = pg.order
-    edges = [(u, v, pg.graph.edges[u, v]["why"]) for u, v in pg.graph.edges]
-    rank = {sid: i for i, sid in enumerate(order)}
-    edges.sort(key=lambda e: (rank[e[0]], rank[e[1]]))
+    why: dict[tuple[str, str], list[str]] = {}
+    for edge in pg.edges:
+        if pg.graph.has_edge(edge.upstream, edge.downstream):
+            reasons = why.setdefault((edge.upstream, edge.downstream), [])
+            if edge.why not in reasons:
+                reasons.append(edge.why)
+    rank = {sid: i for i, sid in enumerate(pg.order)}
+    order = {"data": 0, "foreach": 1, "condition": 2, "after": 3}
+    return sorted(
+        ((u, v, sorted(r, key=lambda w: order.get(w, 9))) for (u, v), r in why.items()),
+        key=lambda e: (rank[e[0]], rank[e[1]]),
+    )
+
+
+def _label(reasons: list[str]) -> str:
+    return ", ".join(_LABELS[w] for w in reasons if w in _LABELS)
+
+
+def render(analysis: Analysis, fmt: str) -> str:
+    assert analysis.graph is not None
+    order = analysis.graph.order
+    edges = _reasons(analysis)
     if fmt == "json":
         doc: dict[str, Any] = {
             "nodes": [{"id": sid, "kind": _kind(analysis, sid)} for sid in order],
-            "edges": [{"from": u, "to": v, "why": why} for u, v, why in edges],
+            # One entry per reason, so a data edge that is also a condition says both.
+            "edges": [{"from": u, "to": v, "why": w} for u, v, whys in edges for w in whys],
         }
         return json.dumps(doc, indent=2) + "\n"
     if fmt == "dot":
@@ -32,12 +56,13 @@ def render(analysis: Analysis, fmt: str) -> str:
         for sid in order:
             label = json.dumps(sid + "\n(" + _kind(analysis, sid) + ")")
             lines.append(f"  {json.dumps(sid)} [label={label}];")
-        for u, v, why in edges:
-            style = (
-                " [style=dashed]"
-                if why == "after"
-                else (' [label="when"]' if why == "condition" else "")
-            )
+        for u, v, whys in edges:
+            attrs = []
+            if whys == ["after"]:
+                attrs.append("style=dashed")
+            if _label(whys):
+                attrs.append(f"label={json.dumps(_label(whys))}")
+            style = f" [{', '.join(attrs)}]" if attrs else ""
             lines.append(f"  {json.dumps(u)} -> {json.dumps(v)}{style};")
         lines.append("}")
         return "\n".join(lines) + "\n"
@@ -47,9 +72,8 @@ def render(analysis: Analysis, fmt: str) -> str:
     for sid in order:
         label = f"{sid}<br/>{_kind(analysis, sid)}".replace('"', "#quot;")
         lines.append(f'  {ids[sid]}["{label}"]')
-    for u, v, why in edges:
-        arrow = {"after": "-.->", "condition": "-->|when|", "foreach": "-->|foreach|"}.get(
-            why, "-->"
-        )
+    for u, v, whys in edges:
+        text = _label(whys)
+        arrow = "-.->" if whys == ["after"] else (f"-->|{text}|" if text else "-->")
         lines.append(f"  {ids[u]} {arrow} {ids[v]}")
     return "\n".join(lines) + "\n"
