@@ -91,6 +91,7 @@ CODES: dict[str, str] = {
     "PS111": "more than one YAML document",
     "PS112": "merge keys (<<) are not supported",
     "PS113": "mapping key is not a string",
+    "PS114": "alias expansion makes the text larger than the budget",
     # PS2xx: the spec's shape
     "PS200": "unknown key",
     "PS201": "missing required key",
@@ -107,12 +108,14 @@ CODES: dict[str, str] = {
     "PS212": "script not found",
     "PS213": "number out of range",
     "PS214": "NUL character in a string",
+    "PS220": "param enum or pattern is invalid, or the default breaks it",
     # PS3xx: conditions, references and placeholders
     "PS300": "condition syntax error",
     "PS301": "condition compares values of incompatible types",
     "PS302": "invalid reference syntax",
     "PS310": "unknown placeholder",
     "PS311": "${item} used outside a foreach step",
+    "PS312": "a text param is spliced into a script a shell or interpreter runs",
     # PS4xx: the graph
     "PS400": "dependency cycle",
     "PS401": "unknown step",
@@ -137,6 +140,8 @@ CODES: dict[str, str] = {
     "PS600": "the target cannot express a spec feature",
     "PS601": "unknown target",
     "PS602": "generated output is stale",
+    "PS603": "the generated output of a spec is larger than the limit",
+    "PS604": "the generated output of a run is larger than the limit",
     "PS610": "an output file cannot be written or read",
     "PS611": "a directory or file is in the way of an output file",
     "PS612": "an output file is not UTF-8 text",

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipespec.compiler import ir
 from pipespec.compiler.graph import PipelineGraph
 from pipespec.diagnostics import Diagnostic, Severity
-from pipespec.spec.loader import LoadedSpec, LoadLimits, read_spec_file
+from pipespec.spec.loader import LoadedSpec, LoadLimits, read_spec_source
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Analysis:
     graph: PipelineGraph | None = None
     pipeline: ir.Pipeline | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: str | None = None  # the decoded text, even when it is not valid YAML
 
     @property
     def ok(self) -> bool:
@@ -25,7 +26,8 @@ class Analysis:
 
     @property
     def text(self) -> str | None:
-        return self.loaded.text if self.loaded else None
+        # A syntax error has no loaded spec but still gets a code frame from the text.
+        return self.loaded.text if self.loaded else self.source
 
 
 def display_path(path: Path) -> str:
@@ -36,12 +38,9 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-_DEFAULT_LIMITS = LoadLimits()
-
-
 def analyze_file(
     path: Path,
-    limits: LoadLimits = _DEFAULT_LIMITS,
+    limits: LoadLimits | None = None,
     *,
     fill: bool = False,
     locked: bool = False,
@@ -50,16 +49,18 @@ def analyze_file(
 
     ``fill=True`` completes underspecified steps from the lock file (and, unless
     ``locked``, from the deterministic catalog) before the graph is built; it never calls
-    an LLM or the network.
+    an LLM or the network. ``limits`` default to the run's (pipespec.limits.current()).
     """
     name = display_path(path)
-    loaded, diags = read_spec_file(path, name, limits)
-    analysis = Analysis(name, loaded, diagnostics=list(diags))
+    read = read_spec_source(path, name, limits)
+    loaded = read.loaded
+    analysis = Analysis(name, loaded, diagnostics=list(read.diagnostics), source=read.text)
     if loaded is None:
         return analysis
     # Validation imports pydantic and the models: only once the file has loaded.
     from pipespec.compiler.graph import build_graph
     from pipespec.compiler.lower import lower
+    from pipespec.compiler.shell import shell_splice_warnings
     from pipespec.spec.validate import validate_spec
 
     vspec, vdiags = validate_spec(loaded)
@@ -76,6 +77,7 @@ def analyze_file(
     graph, gdiags = build_graph(vspec)
     analysis.graph = graph
     analysis.diagnostics.extend(gdiags)
+    analysis.diagnostics.extend(shell_splice_warnings(vspec))
     if analysis.ok and vspec.spec is not None:
         analysis.pipeline = lower(vspec, graph, fill_info)
     return analysis

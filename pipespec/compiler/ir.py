@@ -73,6 +73,8 @@ class Param:
     type: str
     default: Any
     description: str | None
+    enum: tuple[Any, ...] | None = None  # allowed values, enforced when a run is triggered
+    pattern: str | None = None  # a regular expression a string value must contain
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,14 @@ def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = N
         _lower_step(sid, spec.steps[sid], defaults, pgraph, vspec, rank, fill) for sid in order
     )
     params = tuple(
-        ir.Param(name, p.type, ir.freeze(p.default), p.description)
+        ir.Param(
+            name,
+            p.type,
+            ir.freeze(p.default),
+            p.description,
+            None if p.enum is None else tuple(ir.freeze(v) for v in p.enum),
+            p.pattern,
+        )
         for name, p in (spec.params or {}).items()
     )
     secrets = tuple(

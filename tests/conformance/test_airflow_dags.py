@@ -59,6 +59,13 @@ def assert_dag_matches(report: dict[str, Any], pipeline: ir.Pipeline, operator: 
     want = "KubernetesPodOperator" if operator == "kubernetes" else "PythonOperator"
     assert {dag["operators"][s] for s in steps} == {want}
     assert dag["params"] == {p.name: ir.thaw(p.default) for p in pipeline.params}
+    for p in pipeline.params:
+        # Airflow checks a trigger-time value against the Param's JSON Schema.
+        schema = dag["param_schemas"][p.name]
+        if p.enum is not None:
+            assert schema["enum"] == [ir.thaw(v) for v in p.enum]
+        if p.pattern is not None:
+            assert schema["pattern"] == p.pattern
     assert dag["serialized"] is True, dag["serialize_error"]
     assert dag["catchup"] is False
 
