@@ -186,7 +186,15 @@ def _build(
     out: Path | None,
     diag_format: str,
     locked: bool | None,
+    *,
+    defer_warnings: bool = False,
 ) -> Any:
+    """Build in memory; on errors print every diagnostic and exit.
+
+    With ``defer_warnings`` a run without errors leaves the specs' warnings in
+    ``result.diagnostics`` for the caller to print with its own findings: one report, and
+    one JSON document, per command.
+    """
     from pipespec.compiler.build import build, resolve_targets
 
     targets, target_diags = resolve_targets(target)
@@ -197,10 +205,15 @@ def _build(
     result = build(
         list(specs), targets, out, locked=_default_locked() if locked is None else locked
     )
-    _emit(recovered + result.diagnostics, result.analyses, diag_format)
     code = _exit_code(recovered + result.diagnostics)
-    if code != EXIT_OK:
-        sys.exit(code)
+    if code != EXIT_OK or not defer_warnings:
+        _emit(recovered + result.diagnostics, result.analyses, diag_format)
+        if code != EXIT_OK:
+            sys.exit(code)
+    elif diag_format == "human":
+        _emit(recovered, [], diag_format)  # what this run found on disk, not spec warnings
+    else:
+        result.diagnostics[:0] = recovered  # one document for machines
     return result
 
 
@@ -247,7 +260,9 @@ def check(
     from pipespec.diagnostics import Diagnostic
     from pipespec.output import compare
 
-    result = _build(specs, target, out, diag_format, True if locked is None else locked)
+    result = _build(
+        specs, target, out, diag_format, True if locked is None else locked, defer_warnings=True
+    )
     stale: list[Diagnostic] = []
     recompile = "run `pipespec compile` with the same arguments and commit the result"
     orphan_hint = (
@@ -256,7 +271,7 @@ def check(
     )
     for root, files in sorted(result.outputs.items()):
         drift = compare(root, files, result.owned.get(root, []))
-        if drift.diff:
+        if drift.diff and diag_format != "json":  # stdout carries the JSON document
             click.echo(printable_lines(drift.diff), nl=False)
         stale.extend(p.diagnostic() for p in drift.problems)
         for kind, rels, hint in (
@@ -269,8 +284,16 @@ def check(
                 stale.append(
                     Diagnostic("PS602", f"{(root / rel).as_posix()} is {kind}", None, hint)
                 )
+    # `compile` printed the specs' warnings when it wrote these files; up-to-date files
+    # mean it ran, so a person sees each warning once. Machines and a failing check get all.
+    warnings = result.diagnostics
+    if stale or diag_format != "human":
+        _emit([*warnings, *stale], result.analyses, diag_format)
+    elif warnings:
+        click.echo(
+            f"{len(warnings)} warning(s), not repeated: `pipespec compile` prints them", err=True
+        )
     if stale:
-        _emit(stale, [], diag_format)
         sys.exit(_exit_code(stale))
     if diag_format == "human":
         click.echo("generated files are up to date")

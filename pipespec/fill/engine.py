@@ -389,13 +389,16 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
                     f"the lock entry for step '{sid}' is stale: the step, `defaults:`, the "
                     "catalog or the prompt changed since `pipespec fill` ran"
                 )
+            import shlex  # the hint is a command to paste: quote the path
+
+            again = "again" if code == "PS502" else "once"
             diags.append(
                 Diagnostic(
                     code,
                     message,
                     span,
-                    "run `pipespec fill` and commit the lock file "
-                    "(compile is --locked when CI=true)",
+                    f"run `pipespec fill {shlex.quote(vspec.loaded.file)}` {again} and commit "
+                    "the lock file (`check` reads only the lock, as `compile` does when CI=true)",
                 )
             )
             continue
