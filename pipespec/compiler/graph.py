@@ -7,11 +7,11 @@ the whole path and where each link was written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipespec.compiler.placeholders import PlaceholderChecks, string_span
 from pipespec.compiler.semantics import (
     INPUT_ROLES,
     REQUIRED_INPUTS,
@@ -21,18 +21,19 @@ from pipespec.compiler.semantics import (
 )
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
 from pipespec.spec import conditions, models
-from pipespec.spec.loader import NodePath, SourceMap
+from pipespec.spec.loader import NodePath
 from pipespec.spec.references import (
     ArtifactRef,
     BadReference,
     InputSource,
     ParamRef,
-    Placeholder,
     Segment,
     parse_input,
-    split_placeholders,
 )
 from pipespec.spec.validate import ValidatedSpec
+
+# string_span moved to placeholders.py; it stays importable from here for other checks.
+__all__ = ["Edge", "PipelineGraph", "StepFacts", "build_graph", "script_path", "string_span"]
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -73,33 +74,7 @@ def script_path(spec_file: str, script: str) -> Path:
     return Path(spec_file).parent / script
 
 
-def string_span(
-    smap: SourceMap, lines: list[str], path: NodePath, offset: int, length: int
-) -> Span:
-    """The span of ``length`` characters at ``offset`` inside the scalar at ``path``.
-
-    Exact when the scalar sits on one line and reads in the source as it is (no escapes);
-    otherwise the scalar's own start, which is still the right line.
-    """
-    info = smap.info(path)
-    if info is None:
-        return smap.span(path)
-    span = info.span
-    if info.style not in ("", "'", '"') or span.end_line != span.line:
-        return span
-    quote = 1 if info.style in ("'", '"') else 0
-    if not 0 < span.line <= len(lines):
-        return span
-    line = lines[span.line - 1]
-    start = span.col - 1 + quote
-    value_end = (span.end_col or span.col) - 1 - quote
-    raw = line[start:value_end]
-    if offset > len(raw):
-        return span
-    return span.shifted(quote + offset, max(1, min(length, len(raw) - offset)))
-
-
-class _Checker:
+class _Checker(PlaceholderChecks):
     def __init__(self, vspec: ValidatedSpec) -> None:
         self.vspec = vspec
         self.smap = vspec.loaded.source_map
@@ -118,9 +93,6 @@ class _Checker:
         self.all_ids: list[str] = list(raw_steps) if isinstance(raw_steps, dict) else []
         self.outputs = {sid: effective_outputs(s) for sid, s in vspec.steps.items()}
         self.edges: list[Edge] = []
-
-    def err(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        self.diags.append(Diagnostic(code, message, span, hint))
 
     # --- references ---------------------------------------------------------------------
 
@@ -223,16 +195,16 @@ class _Checker:
         self._check_when(sid, step, base, facts)
         self._check_secrets(step, base)
         facts.command = tuple(
-            self._placeholders(step, facts, (*base, "command", i), arg)
+            self._placeholders(step, facts.outputs, (*base, "command", i), arg)
             for i, arg in enumerate(step.command or ())
         )
         facts.args = tuple(
-            self._placeholders(step, facts, (*base, "args", i), arg)
+            self._placeholders(step, facts.outputs, (*base, "args", i), arg)
             for i, arg in enumerate(step.args or ())
         )
         self._check_script(step, base)
         facts.env = tuple(
-            (key, self._placeholders(step, facts, (*base, "env", key), value))
+            (key, self._placeholders(step, facts.outputs, (*base, "env", key), value))
             for key, value in sorted((step.env or {}).items())
         )
         return facts
@@ -439,84 +411,6 @@ class _Checker:
                 self.smap.span((*base, "source", "connection")),
                 did_you_mean(source.connection, self.secrets) or "declare it under `secrets:`",
             )
-
-    def _placeholders(
-        self, step: models.StepBase, facts: StepFacts, path: NodePath, value: str
-    ) -> tuple[Segment, ...]:
-        segments, issues = split_placeholders(value)
-        for issue in issues:
-            span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
-            self.err("PS310", issue.message, span, issue.hint)
-        for seg in segments:
-            if not isinstance(seg, Placeholder):
-                continue
-            span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
-            if seg.root == "item":
-                if step.foreach is None:
-                    self.err(
-                        "PS311",
-                        "${item} is only defined in a step with `foreach:`",
-                        span,
-                        "add `foreach:` or remove ${item}",
-                    )
-                continue
-            names: Iterable[str] = {
-                "inputs": (step.inputs or {}).keys(),
-                "outputs": facts.outputs.keys(),
-                "params": self.params.keys(),
-            }[seg.root]
-            names = list(names)
-            if seg.name not in names:
-                what = {"inputs": "input", "outputs": "output", "params": "param"}[seg.root]
-                self.err(
-                    "PS310",
-                    f"{seg} names no {what} of this {'pipeline' if what == 'param' else 'step'}",
-                    span,
-                    _placeholder_hint(seg, names),
-                )
-        return tuple(segments)
-
-    def check_defaults_env(self) -> None:
-        """`defaults.env` applies to every step, so only pipeline-wide placeholders fit."""
-        defaults = self.vspec.loaded.data.get("defaults")
-        env = defaults.get("env") if isinstance(defaults, dict) else None
-        if not isinstance(env, dict):
-            return  # a wrong shape was reported by validation
-        for key, value in env.items():
-            if not isinstance(value, str):
-                continue
-            path: NodePath = ("defaults", "env", key)
-            segments, issues = split_placeholders(value)
-            for issue in issues:
-                span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
-                self.err("PS310", issue.message, span, issue.hint)
-            for seg in segments:
-                if not isinstance(seg, Placeholder):
-                    continue
-                span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
-                if seg.root != "params":
-                    self.err(
-                        "PS409",
-                        f"{seg} in `defaults` names something of one step, but defaults "
-                        "apply to every step",
-                        span,
-                        f"move {key} to the `env:` of the step it belongs to",
-                    )
-                elif seg.name not in self.params:
-                    self.err(
-                        "PS310",
-                        f"{seg} names no param of this pipeline",
-                        span,
-                        _placeholder_hint(seg, self.params),
-                    )
-
-
-def _placeholder_hint(seg: Placeholder, names: Iterable[str]) -> str:
-    """'did you mean ${inputs.data}?' for a near miss, else where to declare the name."""
-    hint = did_you_mean(str(seg.name), names)
-    if hint is None:
-        return f"declare it under `{seg.root}:`"
-    return hint.replace("'", "'${" + seg.root + ".", 1).replace("'?", "}'?")
 
 
 def _a(word: str) -> str:
