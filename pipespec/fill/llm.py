@@ -17,10 +17,21 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from pipespec.fill.bounds import (
+    MAX_JSON_DEPTH,
+    MAX_RESPONSE_BYTES,
+    Failure,
+    StreamError,
+    before_deadline,
+    read_capped,
+    too_deep,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -47,6 +58,16 @@ class LLMConfig:
     max_concurrency: int = 4
     max_attempts: int = 3  # per request, counting content retries
     transport_retries: int = 2  # SDK retries for 408/409/429/5xx/connection errors/timeouts
+    # Wall clock for one request, all attempts and retries together (None: timeout_s per
+    # attempt). `timeout_s` bounds each read, so a server trickling bytes never trips it.
+    deadline_s: float | None = None
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+    @property
+    def request_deadline_s(self) -> float:
+        return (
+            self.deadline_s if self.deadline_s is not None else self.timeout_s * self.max_attempts
+        )
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -57,6 +78,10 @@ class LLMConfig:
             raise ValueError(f"LLMConfig.max_concurrency must be >= 1, not {self.max_concurrency}")
         if self.max_attempts < 1:
             raise ValueError(f"LLMConfig.max_attempts must be >= 1, not {self.max_attempts}")
+        if self.deadline_s is not None and not self.deadline_s > 0:
+            raise ValueError(f"LLMConfig.deadline_s must be > 0, not {self.deadline_s!r}")
+        if self.max_response_bytes < 1:
+            raise ValueError("LLMConfig.max_response_bytes must be >= 1")
         if self.transport_retries < 0:
             raise ValueError(
                 f"LLMConfig.transport_retries must be >= 0, not {self.transport_retries}"
@@ -103,6 +128,7 @@ class LLMResult:
     attempts: int  # content attempts made (HTTP calls that the SDK retried count once)
     usage: Usage = field(default_factory=Usage)
     model: str = ""  # the model the server reported (response.model), else config.model
+    code: str | None = None  # the diagnostic code of a bound that ended it (PS513-PS515)
 
 
 Validator = Callable[[LLMRequest, dict[str, Any]], list[str]]
@@ -240,12 +266,19 @@ def _run_one(
     errors: list[str] = []
     attempts = 0
 
-    def fail(message: str) -> LLMResult:
-        return LLMResult(request.key, None, message, attempts, usage, model)
+    def fail(message: str, code: str | None = None) -> LLMResult:
+        return LLMResult(request.key, None, message, attempts, usage, model, code)
 
+    deadline = time.monotonic() + config.request_deadline_s
     while attempts < config.max_attempts:
         attempts += 1
-        completion = _call(client, config, request, messages)
+        completion = before_deadline(
+            deadline,
+            config.request_deadline_s,
+            lambda: _call(client, config, request, messages, deadline),
+        )
+        if isinstance(completion, Failure):
+            return fail(completion.message, completion.code)
         if isinstance(completion, str):
             return fail(completion)
         usage += completion.usage
@@ -273,14 +306,17 @@ def _call(
     config: LLMConfig,
     request: LLMRequest,
     messages: list[ChatCompletionMessageParam],
-) -> _Completion | str:
+    deadline: float,
+) -> _Completion | Failure | str:
     """One HTTP call (plus the SDK's transport retries); a `str` is the error."""
     import openai
 
     retries = config.transport_retries
     after = f" (after {retries} retr{'ies' if retries != 1 else 'y'})" if retries else ""
+    # No single read may outlast the deadline either (the thread in `_before` is the backstop).
+    timeout = max(min(config.timeout_s, deadline - time.monotonic()), 0.001)
     try:
-        raw = client.chat.completions.with_raw_response.create(
+        with client.with_options(timeout=timeout).chat.completions.with_streaming_response.create(
             model=config.model,
             messages=list(messages),
             temperature=0,
@@ -292,31 +328,40 @@ def _call(
                     "strict": True,
                 },
             },
-        )
+        ) as raw:
+            content_type = raw.headers.get("content-type", "")
+            status = raw.status_code
+            body = read_capped(raw.iter_bytes(), config.max_response_bytes)
     except openai.APITimeoutError:
-        return (
-            f"the LLM server at {client.base_url} did not answer within "
-            f"{config.timeout_s:g} s{after}"
-        )
+        return f"the LLM server at {client.base_url} did not answer within {timeout:g} s{after}"
     except openai.APIConnectionError as exc:
         cause = exc.__cause__ or exc
         return f"cannot reach the LLM server at {client.base_url}{after}\n  {_one_line(str(cause))}"
     except openai.APIStatusError as exc:
         status = exc.status_code
         retried = after if status in (408, 409, 429) or status >= 500 else ""
-        body = exc.response.text if exc.response is not None else ""
-        return f"the LLM server answered HTTP {status}{retried}\n  {_one_line(body) or '(empty)'}"
+        page = exc.response.text if exc.response is not None else ""
+        return f"the LLM server answered HTTP {status}{retried}\n  {_one_line(page) or '(empty)'}"
     except openai.OpenAIError as exc:
         return f"the LLM request failed: {type(exc).__name__}\n  {_one_line(str(exc))}"
+    except StreamError as exc:  # the body broke off (reset, read timeout) while streaming
+        return f"the LLM server's response broke off\n  {_one_line(repr(exc))}"
 
-    content_type = raw.headers.get("content-type", "")
-    text = raw.text
+    if body is None:
+        return Failure(
+            f"the LLM server's response is over {config.max_response_bytes // 1024} KiB; "
+            "an answer is one short script",
+            "PS513",
+        )
+    text = body.decode("utf-8", errors="replace")
     if "json" not in content_type.split(";")[0].lower():
         return (
-            f"the LLM server answered HTTP {raw.status_code} with "
+            f"the LLM server answered HTTP {status} with "
             f"{content_type or 'no content type'}, not a JSON chat completion "
             f"(is the base URL {client.base_url} right?)\n  {_one_line(text) or '(empty)'}"
         )
+    if too_deep(text):
+        return Failure(f"the LLM server's response nests deeper than {MAX_JSON_DEPTH}", "PS514")
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -376,6 +421,8 @@ def _check_answer(
     """The accepted answer and [], or None and why it was rejected."""
     if not content.strip():
         return None, ["the answer was empty"]
+    if too_deep(content):
+        return None, [f"PS514: the answer nests deeper than {MAX_JSON_DEPTH} levels"]
     try:
         value = json.loads(content)
     except ValueError as exc:

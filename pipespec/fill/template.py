@@ -1,84 +1,49 @@
 """Scripts the LLM helps write: pipespec owns the frame, the model writes one function body.
 
 The frame (argument parsing, reading inputs, writing outputs) is fixed here; the model
-supplies import lines and the body of `transform(inputs) -> outputs`. The assembled file is
-parsed with `ast` and checked: imports from an allow-list only, no dynamic code, no file,
-process or network access from the body. A script that fails is rejected, never written.
+chooses import lines from `IMPORT_MENU` and writes the body of `transform(inputs) ->
+outputs`. policy.py checks the answer; a script that fails is rejected, never written.
 """
 
 from __future__ import annotations
 
-import ast
 import textwrap
 from dataclasses import dataclass
 
-from pipespec.backends.pysafe import comment, py_literal
+from pipespec.backends.pysafe import py_literal, python_header
 
-ALLOWED_IMPORT_ROOTS = frozenset(
-    {
-        "pandas",
-        "numpy",
-        "sklearn",
-        "scipy",
-        "math",
-        "statistics",
-        "re",
-        "json",
-        "datetime",
-        "collections",
-        "itertools",
-        "functools",
-        "typing",
-        "string",
-        "decimal",
-        "unicodedata",
-    }
+# The import lines the model may choose (the answer's `imports` is a list of these exact
+# strings; pipespec writes the lines). Modules come in under an alias whose attributes
+# policy.py allow-lists; everything else is a named class or function.
+IMPORT_MENU: tuple[str, ...] = (
+    "import math",
+    "import numpy as np",
+    "import re",
+    "from datetime import date, datetime, timedelta",
+    "from scipy.stats import boxcox, kurtosis, rankdata, skew, yeojohnson, zscore",
+    "from sklearn.cluster import KMeans",
+    "from sklearn.decomposition import PCA, TruncatedSVD",
+    "from sklearn.feature_selection import SelectKBest, VarianceThreshold",
+    "from sklearn.impute import KNNImputer, SimpleImputer",
+    "from sklearn.model_selection import train_test_split",
+    "from sklearn.preprocessing import KBinsDiscretizer",
+    "from sklearn.preprocessing import LabelEncoder",
+    "from sklearn.preprocessing import MinMaxScaler",
+    "from sklearn.preprocessing import OneHotEncoder",
+    "from sklearn.preprocessing import OrdinalEncoder",
+    "from sklearn.preprocessing import PolynomialFeatures",
+    "from sklearn.preprocessing import PowerTransformer",
+    "from sklearn.preprocessing import QuantileTransformer",
+    "from sklearn.preprocessing import RobustScaler",
+    "from sklearn.preprocessing import StandardScaler",
 )
-FORBIDDEN_NAMES = frozenset(
+# The frame's own import lines (the body may use `pd`; the rest serve the frame).
+FRAME_IMPORTS = frozenset(
     {
-        "eval",
-        "exec",
-        "compile",
-        "open",
-        "__import__",
-        "globals",
-        "locals",
-        "vars",
-        "getattr",
-        "setattr",
-        "delattr",
-        "input",
-        "breakpoint",
-        "exit",
-        "quit",
-        "memoryview",
-        # The frame's own names: the body works on the frames it is given.
-        "pathlib",
-        "argparse",
-        "_read",
-        "_write",
-        "main",
-    }
-)
-# I/O belongs to the frame: the body transforms frames in memory.
-FORBIDDEN_ATTRIBUTE_PREFIXES = ("read_", "to_csv", "to_parquet", "to_pickle", "to_sql", "to_json")
-FORBIDDEN_ATTRIBUTES = frozenset(
-    {
-        "to_excel",
-        "to_hdf",
-        "to_feather",
-        "to_stata",
-        "to_clipboard",
-        "system",
-        "popen",
-        "load",
-        "open",
-        "write_text",
-        "write_bytes",
-        "unlink",
-        "rmdir",
-        "mkdir",
-        "touch",
+        "from __future__ import annotations",
+        "import argparse",
+        "import pathlib",
+        "import pandas as pd",
     }
 )
 
@@ -94,17 +59,23 @@ class ScriptFrame:
     prompt_version: str
 
 
-def _flag(kind: str, name: str) -> str:
+def cli_flag(kind: str, name: str) -> str:
     return f"--{kind}-{name.replace('_', '-')}"
 
 
 def assemble(frame: ScriptFrame, imports: list[str], body: str) -> str:
-    """The complete script text (not yet checked: call `check_script`)."""
+    """The complete script text (not yet checked: call `policy.check_answer`).
+
+    `imports` are menu lines only: pipespec writes the import lines, never the model.
+    """
+    unknown = [line for line in imports if line not in IMPORT_MENU]
+    if unknown:
+        raise ValueError(f"imports not on the menu: {unknown!r}")
     body_text = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") or "    pass"
-    lines = sorted({line.strip() for line in imports if line.strip()})
+    lines = sorted(set(imports))
     import_text = "".join(f"{line}\n" for line in lines)
     arguments = "\n".join(
-        f"    parser.add_argument({py_literal(_flag(kind, name))}, required=True)"
+        f"    parser.add_argument({py_literal(cli_flag(kind, name))}, required=True)"
         for kind, names in (("input", frame.inputs), ("output", frame.outputs))
         for name in names
     )
@@ -112,12 +83,18 @@ def assemble(frame: ScriptFrame, imports: list[str], body: str) -> str:
     writes = "\n".join(
         f"    _write(outputs[{py_literal(name)}], args.output_{name})" for name in frame.outputs
     )
-    step = comment(repr(frame.step_id))
-    return f'''# Written by `pipespec fill` for step {step} of {comment(frame.spec_file)}
-# ({comment(frame.source)}, prompt {comment(frame.prompt_version)}). pipespec wrote the frame
-# (arguments, reading and writing artifacts); the model wrote `transform`. Review it like
-# any code: the lock file pins this file's hash, so an edit needs `pipespec fill` again.
-from __future__ import annotations
+    header = python_header(
+        [
+            f"Written by `pipespec fill` for step {frame.step_id!r} of {frame.spec_file}",
+            f"({frame.source}, prompt {frame.prompt_version}). pipespec wrote the frame",
+            "(arguments, reading and writing artifacts); the model wrote `transform`. Review it",
+            "like any code: the lock file pins this file's hash, so an edit needs",
+            "`pipespec fill` again.",
+        ]
+    )
+    return (
+        header
+        + f'''from __future__ import annotations
 
 import argparse
 import pathlib
@@ -164,51 +141,4 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 '''
-
-
-def check_script(text: str) -> list[str]:
-    """Reasons the script is unsafe or broken; empty when it passes."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        return [f"the script does not parse: {exc.msg} (line {exc.lineno})"]
-    problems: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                _check_import(alias.name, problems)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                problems.append("relative imports are not allowed")
-            _check_import(node.module or "", problems)
-    transform = next(
-        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "transform"),
-        None,
     )
-    if transform is None:
-        return [*problems, "the script has no transform() function"]
-    for node in ast.walk(transform):
-        if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
-            problems.append(f"transform() may not use {node.id}()")
-        elif isinstance(node, ast.Attribute):
-            attr = node.attr
-            if attr.startswith("__"):
-                problems.append(f"transform() may not use dunder attribute {attr}")
-            elif attr.startswith(FORBIDDEN_ATTRIBUTE_PREFIXES) or attr in FORBIDDEN_ATTRIBUTES:
-                problems.append(
-                    f"transform() may not call .{attr}: pipespec reads and writes artifacts"
-                )
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            problems.append("transform() may not import; list imports separately")
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            problems.append("transform() may not use global or nonlocal")
-    if not any(isinstance(n, ast.Return) for n in ast.walk(transform)):
-        problems.append("transform() never returns its outputs")
-    return sorted(set(problems))
-
-
-def _check_import(module: str, problems: list[str]) -> None:
-    root = module.partition(".")[0]
-    if root not in ALLOWED_IMPORT_ROOTS and root not in ("__future__", "argparse", "pathlib"):
-        allowed = ", ".join(sorted(ALLOWED_IMPORT_ROOTS))
-        problems.append(f"import of {module!r} is not allowed (allowed: {allowed})")

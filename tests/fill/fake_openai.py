@@ -44,6 +44,7 @@ class Reply:
     body: str | bytes | None = None
     content_type: str = "application/json"
     delay: float = 0.0  # seconds to wait before answering
+    trickle: float = 0.0  # > 0: send the body one byte at a time, this many seconds apart
     prompt_tokens: int = 10
     completion_tokens: int = 5
     include_usage: bool = True
@@ -74,6 +75,25 @@ class Reply:
         """An HTTP error with an OpenAI-style JSON error body."""
         body = json.dumps({"error": {"message": message, "type": "server_error", "code": None}})
         return cls(status=status, body=body, headers=dict(headers or {}), **kwargs)
+
+    @classmethod
+    def trickled(cls, value: object, every: float = 0.2, **kwargs: Any) -> Reply:
+        """A good answer sent a byte at a time: never idle long enough for a read timeout."""
+        return cls(content=json.dumps(value), trickle=every, **kwargs)
+
+    @classmethod
+    def nested(cls, depth: int, where: str = "content", **kwargs: Any) -> Reply:
+        """JSON nested `depth` arrays deep, as the answer's content or as the whole body."""
+        deep = "[" * depth + "]" * depth
+        if where == "body":
+            return cls(body=deep, **kwargs)
+        return cls(content=deep, **kwargs)
+
+    @classmethod
+    def huge(cls, size: int, **kwargs: Any) -> Reply:
+        """A schema-shaped answer whose body is `size` characters long."""
+        value: dict[str, Any] = {"image": None, "body": "x = 1\n" * (size // 6), "imports": []}
+        return cls(content=json.dumps(value), **kwargs)
 
     @classmethod
     def html(
@@ -208,13 +228,27 @@ class FakeOpenAI:
                 return  # shutting down: drop the connection
             if reply.body is not None:
                 data = reply.body.encode() if isinstance(reply.body, str) else reply.body
-                _send(handler, reply.status, reply.content_type, data, reply.headers)
             else:
                 data = json.dumps(_completion(reply, index)).encode()
+            if reply.trickle > 0:
+                _send(handler, reply.status, reply.content_type, b"", reply.headers, len(data))
+                self._trickle(handler, data, reply.trickle)
+            else:
                 _send(handler, reply.status, reply.content_type, data, reply.headers)
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _trickle(self, handler: _RequestHandler, data: bytes, every: float) -> None:
+        """One byte, then a pause, until the body is sent or the server stops."""
+        for i in range(len(data)):
+            if self._stopping.wait(every):
+                return
+            try:
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+            except OSError:
+                return  # the client gave up (the deadline test)
 
 
 def _completion(reply: Reply, index: int) -> dict[str, Any]:
@@ -251,11 +285,12 @@ def _send(
     content_type: str,
     data: bytes,
     headers: Mapping[str, str],
+    length: int | None = None,
 ) -> None:
     try:
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(data)))
+        handler.send_header("Content-Length", str(len(data) if length is None else length))
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.end_headers()

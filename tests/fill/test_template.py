@@ -1,4 +1,4 @@
-"""The script frame the LLM writes into, and the safety check every answer must pass."""
+"""The script frame the LLM writes into: good answers run on real data (bad: test_policy)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from pipespec.fill.template import ScriptFrame, assemble, check_script
+from pipespec.fill.policy import check_answer, check_script
+from pipespec.fill.template import ScriptFrame, assemble
 from tests.fill.churn_answers import CLEAN, FEATURES
 
 FRAME = ScriptFrame(
@@ -23,8 +22,8 @@ FRAME = ScriptFrame(
 
 
 def test_a_good_body_passes_and_runs_on_real_data(tmp_path: Path) -> None:
+    assert check_answer(FRAME, CLEAN["imports"], CLEAN["body"]) == []
     script = assemble(FRAME, CLEAN["imports"], CLEAN["body"])
-    assert check_script(script) == []
     (tmp_path / "in.csv").write_text("customer_id,x,y\n1,1.0,a\n1,2.0,b\n2,,c\n3,5.0,d\n")
     path = tmp_path / "clean.py"
     path.write_text(script)
@@ -55,8 +54,8 @@ def test_multi_output_body_splits_real_data(tmp_path: Path) -> None:
         "llm:test",
         "fill-v1",
     )
+    assert check_answer(frame, FEATURES["imports"], FEATURES["body"]) == []
     script = assemble(frame, FEATURES["imports"], FEATURES["body"])
-    assert check_script(script) == []
     lines = ["customer_id,plan,tenure,label"] + [
         f"{i},{'basic' if i % 2 else 'pro'},{i % 7},{i % 2}" for i in range(40)
     ]
@@ -74,29 +73,6 @@ def test_multi_output_body_splits_real_data(tmp_path: Path) -> None:
     assert counts == {"train": 28, "validation": 6, "test": 6}
 
 
-@pytest.mark.parametrize(
-    ("imports", "body", "problem"),
-    [
-        (["import os"], "return {'data': inputs['data']}", "import of 'os'"),
-        (["import subprocess"], "return {}", "import of 'subprocess'"),
-        ([], "import socket\nreturn {}", "may not import"),
-        ([], "eval('1')\nreturn {}", "eval()"),
-        ([], "open('/etc/passwd')\nreturn {}", "open()"),
-        ([], "x = inputs['data'].to_csv('/tmp/x')\nreturn {}", ".to_csv"),
-        ([], "x = pd.read_csv('http://evil')\nreturn {}", ".read_csv"),
-        ([], "x = inputs.__class__\nreturn {}", "dunder"),
-        ([], "x = getattr(pd, 'read_csv')\nreturn {}", "getattr()"),
-        ([], "pathlib.Path('/x').write_text('y')\nreturn {}", "pathlib()"),
-        ([], "x = 1", "never returns"),
-        ([], "return {'data': (", "does not parse"),
-        (["from . import x"], "return {}", "relative imports"),
-    ],
-)
-def test_unsafe_or_broken_bodies_are_rejected(imports: list[str], body: str, problem: str) -> None:
-    problems = check_script(assemble(FRAME, imports, body))
-    assert any(problem in p for p in problems), problems
-
-
 def test_description_cannot_break_out_of_the_frame() -> None:
     hostile = ScriptFrame(
         "clean",
@@ -107,6 +83,7 @@ def test_description_cannot_break_out_of_the_frame() -> None:
         "llm:m\nimport os",
         "v1",
     )
+    assert check_answer(hostile, [], "return inputs") == []
     script = assemble(hostile, [], "return inputs")
     assert check_script(script) == []
     assert "\nimport os" not in script
