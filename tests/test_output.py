@@ -211,6 +211,8 @@ def test_a_compile_killed_at_any_point_is_all_old_or_all_new_after_recovery(
     fast = _timed(new_dir, new_specs, 0.0)
     slow = _timed(new_dir, new_specs, STEP_DELAY)
     new = snapshot(new_dir)
+    # The slowed write phase: measured, but at least its nine paused steps (noisy machines).
+    window = max(slow - fast, 9 * STEP_DELAY)
     assert old != new and set(old) < set(new)
     rng = random.Random(8)
     outcomes = []
@@ -222,8 +224,15 @@ def test_a_compile_killed_at_any_point_is_all_old_or_all_new_after_recovery(
         for name in set(new) - set(old):
             (work / name).unlink(missing_ok=True)
         proc = _compile(work, new_specs, STEP_DELAY)
-        # Kill points spread over the write phase (the slowed part), a little either side.
-        time.sleep(max(0.0, fast * 0.8 + (slow - fast * 0.8) * (i + rng.random()) / KILLS))
+        # Wait for the write phase to begin (the first staging folder appears), so that the
+        # kill points spread over it whatever the machine's load, then kill.
+        first = work / "alpha" / "generated"
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if first.is_dir() and any(first.glob(".pipespec-staging-*")):
+                break
+            time.sleep(0.002)
+        time.sleep(window * (i + rng.random()) / KILLS)
         proc.send_signal(SIGNALS[i % len(SIGNALS)])
         proc.wait(timeout=60)
         recover([work / n / "generated" for n in ("alpha", "beta", "gamma")])

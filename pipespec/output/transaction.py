@@ -59,7 +59,10 @@ def commit(outputs: Mapping[Path, Mapping[str, str]]) -> list[Problem]:
     Returns notes about leftovers of an earlier run that were recovered first; raises
     OutputError (with nothing changed) when a file cannot be written.
     """
-    plans = {Path(os.path.abspath(r)): dict(f) for r, f in outputs.items() if f}
+    plans: dict[Path, dict[str, str]] = {}
+    for r, f in outputs.items():  # two spellings of one folder are one folder
+        plans.setdefault(Path(os.path.abspath(r)), {}).update(f)
+    plans = {root: files for root, files in plans.items() if files}
     if not plans:
         return []
     problems = [p for root, files in sorted(plans.items()) for p in preflight(root, files)]
