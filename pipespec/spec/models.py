@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pipespec.spec import units
+from pipespec.spec.patterns import pattern_problem
 
 SPEC_VERSION = 1
 
@@ -247,64 +248,14 @@ class Param(Model):
             if not param_value_matches(self.type, value):
                 raise _error("PS220", f"enum value {value!r} is not a {self.type}")
         if self.pattern is not None:
-            _check_param_pattern(self.type, self.pattern)
+            if self.type != "string":
+                raise _error("PS220", f"pattern applies to string params, not to a {self.type}")
+            problem = pattern_problem(self.pattern)
+            if problem:
+                raise _error("PS220", problem)
         if self.default is not None and not param_value_allowed(self, self.default):
             raise _error("PS220", f"default {self.default!r} is not allowed by enum or pattern")
         return self
-
-
-MAX_PATTERN_CHARS = 500
-
-
-def _check_param_pattern(type_name: str, pattern: str) -> None:
-    if type_name != "string":
-        raise _error("PS220", f"pattern applies to string params, not to a {type_name}")
-    if len(pattern) > MAX_PATTERN_CHARS:
-        raise _error("PS220", f"pattern is longer than {MAX_PATTERN_CHARS} characters")
-    try:
-        re.compile(pattern)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise _error("PS220", f"pattern {pattern!r} is not a regular expression: {exc}") from None
-    if _nested_repeat(pattern):
-        # Backtracking engines (Python's, and every target's) take exponential time on it.
-        raise _error(
-            "PS220",
-            f"pattern {pattern!r} repeats a repetition, as in (a+)+: matching can take "
-            "exponential time",
-        )
-
-
-def _nested_repeat(pattern: str) -> bool:
-    """Whether an unbounded repeat holds another: the classic catastrophic backtracking."""
-    import importlib
-    import sys
-
-    # The regular-expression parser the `re` module itself uses (renamed in 3.11).
-    parser: Any = importlib.import_module(
-        "re._parser" if sys.version_info >= (3, 11) else "sre_parse"
-    )
-    repeats = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
-
-    def walk(items: Any, inside: bool) -> bool:
-        for op, av in items:
-            if str(op) in repeats:
-                unbounded = av[1] == parser.MAXREPEAT
-                if unbounded and inside:
-                    return True
-                if walk(av[2], inside or unbounded):
-                    return True
-                continue
-            children = av if isinstance(av, (list, tuple)) else ()
-            for child in children:
-                if isinstance(child, parser.SubPattern) and walk(child, inside):
-                    return True
-                if isinstance(child, list) and any(
-                    isinstance(c, parser.SubPattern) and walk(c, inside) for c in child
-                ):
-                    return True
-        return False
-
-    return walk(parser.parse(pattern), False)
 
 
 def param_value_allowed(param: Param, value: Any) -> bool:
