@@ -257,7 +257,7 @@ def check(
     diag_format: str,
 ) -> None:
     """Fail (exit 1) when generated files or lock entries on disk are stale, missing or extra."""
-    from pipespec.diagnostics import Diagnostic
+    from pipespec.diagnostics import Diagnostic, Span
     from pipespec.output import compare
 
     result = _build(
@@ -281,9 +281,10 @@ def check(
             ("orphaned", drift.orphaned, orphan_hint),
         ):
             for rel in rels:
-                stale.append(
-                    Diagnostic("PS602", f"{(root / rel).as_posix()} is {kind}", None, hint)
-                )
+                path = (root / rel).as_posix()
+                # At the file itself, so a CI annotation lands on it (line 1: the whole file).
+                where = Span(path, 1, 1)
+                stale.append(Diagnostic("PS602", f"{path} is {kind}", where, hint))
     # `compile` printed the specs' warnings when it wrote these files; up-to-date files
     # mean it ran, so a person sees each warning once. Machines and a failing check get all.
     warnings = result.diagnostics

@@ -24,7 +24,7 @@ from pipespec.backends import RenderResult
 from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
 from pipespec.backends.pysafe import Code, comment, py_ident, py_literal, python_header
 from pipespec.compiler import ir
-from pipespec.diagnostics import Diagnostic, Severity
+from pipespec.diagnostics import Diagnostic, Severity, Span
 from pipespec.spec import conditions, units
 from pipespec.spec.references import (
     ArtifactRef,
@@ -159,7 +159,8 @@ class _Renderer:
     # --- diagnostics -----------------------------------------------------------------------
 
     def warn(self, message: str, step: ir.Step | None, hint: str | None = None) -> None:
-        span = step.span if step is not None else None
+        # A pipeline-wide warning points at the spec itself, so a CI annotation has a file.
+        span = step.span if step is not None else Span(self.p.steps[0].span.file, 1, 1)
         self.diags.append(Diagnostic("PS600", message, span, hint, Severity.WARNING))
 
     def error(self, message: str, step: ir.Step, hint: str | None = None) -> None:
