@@ -28,9 +28,10 @@ def pattern_problem(pattern: str) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             re.compile(pattern)
+            nested = nested_repeat(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
         return f"pattern {pattern!r} is not a regular expression: {exc}"
-    if nested_repeat(pattern):
+    if nested:
         return (
             f"pattern {pattern!r} repeats a repetition, as in (a+)+: matching can take "
             "exponential time"
