@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 from pipespec.compiler.lower import FillInfo
 from pipespec.compiler.semantics import effective_outputs, step_kind
 from pipespec.diagnostics import Diagnostic, Severity, Span
-from pipespec.fill.lock import Lock, LockEntry, LockError, input_hash, lock_path, read_lock
+from pipespec.fill.lock import (
+    Lock,
+    LockEntry,
+    LockError,
+    entry_position,
+    input_hash,
+    lock_path,
+    pin_problem,
+    read_lock,
+)
 from pipespec.fill.scripts import sha256_text
 from pipespec.spec import models
 from pipespec.spec.validate import ValidatedSpec
@@ -353,11 +362,9 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
         fresh = step_hash(step_context(vspec, sid, step), catalog.version)
         entry = lock.steps.get(sid) if lock is not None else None
         if entry is not None and entry.input_hash == fresh:
-            problem = _changed_files(vspec, entry)
-            if problem:
-                diags.append(
-                    Diagnostic("PS506", problem, span, "review it, then run `pipespec fill`")
-                )
+            problem = _entry_problem(vspec, sid, entry, span)
+            if problem is not None:
+                diags.append(problem)
                 continue
             applied = _apply_entry(step, entry)
             if applied is None:
@@ -413,14 +420,53 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
     return FillResult(_rebuild(vspec, steps), info, diags)
 
 
+def _entry_problem(
+    vspec: ValidatedSpec, sid: str, entry: LockEntry, span: Span
+) -> Diagnostic | None:
+    """Why a fresh entry cannot be applied: a pin missing or stray, a changed or unsafe script."""
+    pins = pin_problem(sid, entry)
+    if pins is not None:
+        line, col = entry_position(vspec.loaded.file, sid)
+        where = Span(lock_path(vspec.loaded.file).as_posix(), line, col)
+        return Diagnostic("PS516", pins, where, "run `pipespec fill` to pin the script again")
+    changed = _changed_files(vspec, entry)
+    if changed is not None:
+        return Diagnostic("PS506", changed, span, "review it, then run `pipespec fill`")
+    unsafe = _unsafe_script(vspec, entry)
+    if unsafe is not None:
+        return Diagnostic(
+            "PS507", unsafe, span, "run `pipespec fill` to have the script written again"
+        )
+    return None
+
+
 def _changed_files(vspec: ValidatedSpec, entry: LockEntry) -> str | None:
     base = Path(vspec.loaded.file).parent
     for rel, digest in sorted(entry.files.items()):
         path = base / rel
         if not path.is_file():
             return f"{path.as_posix()} is pinned in the lock but missing"
-        if sha256_text(path.read_text(encoding="utf-8")) != digest:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"{path.as_posix()} cannot be read: {exc}"
+        if sha256_text(text) != digest:
             return f"{path.as_posix()} changed since `pipespec fill` pinned it"
+    return None
+
+
+def _unsafe_script(vspec: ValidatedSpec, entry: LockEntry) -> str | None:
+    """An LLM-written script is checked again on every compile: pins prove origin, not safety."""
+    from pipespec.fill.policy import check_script
+
+    if not entry.provenance.get("script", "").startswith("llm:"):
+        return None
+    base = Path(vspec.loaded.file).parent
+    for rel in sorted(entry.files):
+        problems = check_script((base / rel).read_text(encoding="utf-8"))
+        if problems:
+            listed = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+            return f"{(base / rel).as_posix()} fails the LLM script policy: {listed}"
     return None
 
 
@@ -461,7 +507,9 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
         entry = old.steps.get(sid) if old is not None else None
         reused = (
             _apply_entry(step, entry)
-            if entry is not None and entry.input_hash == fresh and not _changed_files(vspec, entry)
+            if entry is not None
+            and entry.input_hash == fresh
+            and _entry_problem(vspec, sid, entry, _step_span(vspec, sid)) is None
             else None
         )
         if entry is not None and reused is not None:

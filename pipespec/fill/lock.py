@@ -99,6 +99,36 @@ def read_lock(spec_file: str | Path) -> Lock | None:
         raise LockError(f"{path.as_posix()}: {exc}") from None
 
 
+def pin_problem(sid: str, entry: LockEntry) -> str | None:
+    """Why the entry's pins do not match the scripts it makes its step run (None: they do).
+
+    Every script file the entry sets must carry its sha256 in `files`, and `files` holds
+    nothing else: deleting a pin must not silence it, and a stray pin names a file nobody runs.
+    """
+    script = entry.fields.get("script")
+    runs = {script} if isinstance(script, str) and not script.startswith("pipespec:") else set()
+    missing = sorted(runs - set(entry.files))
+    stray = sorted(set(entry.files) - runs)
+    if missing:
+        return f"the lock entry for step '{sid}' does not pin {', '.join(missing)} (no sha256)"
+    if stray:
+        return f"the lock entry for step '{sid}' pins {', '.join(stray)}, which it does not run"
+    return None
+
+
+def entry_position(spec_file: str | Path, sid: str) -> tuple[int, int]:
+    """(line, column) of a step's entry in the lock file; (1, 1) when it cannot be found."""
+    try:
+        lines = lock_path(spec_file).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return 1, 1
+    key = json.dumps(sid, ensure_ascii=False) + ":"
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith(key) and line.rstrip().endswith("{"):
+            return number, len(line) - len(line.lstrip()) + 1
+    return 1, 1
+
+
 def input_hash(parts: dict[str, Any]) -> str:
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
