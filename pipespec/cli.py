@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipespec import __version__
+from pipespec.cli_limits import OUTPUT_LIMIT_OPTION, SPEC_LIMIT_OPTION
 from pipespec.diagnostics import printable, printable_lines, printable_path
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def main() -> None:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @FORMAT_OPTION
+@SPEC_LIMIT_OPTION
 def validate(specs: tuple[Path, ...], diag_format: str) -> None:
     """Check specs: syntax, schema, references, conditions and the DAG."""
     analyses = _analyze(specs)
@@ -114,6 +116,7 @@ def validate(specs: tuple[Path, ...], diag_format: str) -> None:
     default="mermaid",
     show_default=True,
 )
+@SPEC_LIMIT_OPTION
 def graph(spec: Path, graph_format: str) -> None:
     """Print the pipeline's DAG as Mermaid, Graphviz DOT or JSON."""
     from pipespec.compiler import render_graph
@@ -223,6 +226,8 @@ def _build(
 @OUT_OPTION
 @LOCKED_OPTION
 @FORMAT_OPTION
+@SPEC_LIMIT_OPTION
+@OUTPUT_LIMIT_OPTION
 def compile_(
     specs: tuple[Path, ...],
     target: str,
@@ -249,6 +254,8 @@ def compile_(
 @OUT_OPTION
 @LOCKED_OPTION
 @FORMAT_OPTION
+@SPEC_LIMIT_OPTION
+@OUTPUT_LIMIT_OPTION
 def check(
     specs: tuple[Path, ...],
     target: str,
@@ -311,6 +318,7 @@ def check(
     help="OpenAI-compatible server URL (default: the spec's fill.base_url, then OPENAI_BASE_URL).",
 )
 @FORMAT_OPTION
+@SPEC_LIMIT_OPTION
 def fill(
     specs: tuple[Path, ...],
     dry_run: bool,
@@ -336,6 +344,7 @@ def fill(
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--step", "step_id", required=True, help="The step to explain.")
 @LOCKED_OPTION
+@SPEC_LIMIT_OPTION
 def explain(spec: Path, step_id: str, locked: bool | None) -> None:
     """Print each field of a step's complete form with its value and where it came from."""
     from pipespec.compiler.driver import analyze_file

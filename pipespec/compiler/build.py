@@ -89,10 +89,12 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def _build(specs: list[Path], targets: list[str], out: Path | None, *, locked: bool) -> BuildResult:
-    from pipespec import backends
+    from pipespec import backends, limits
+    from pipespec.compiler.budget import OutputBudget
     from pipespec.compiler.complete import check_complete
 
     analyses = [analyze_file(p, fill=True, locked=locked) for p in specs]
+    budget = OutputBudget(limits.current())
     result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
     seen: dict[tuple[Path, str], str] = {}
     for spec, analysis in zip(specs, analyses, strict=False):
@@ -106,9 +108,14 @@ def _build(specs: list[Path], targets: list[str], out: Path | None, *, locked: b
         files = result.outputs.setdefault(root, {})
         owned = result.owned.setdefault(root, [])
         pipeline = dataclasses.replace(analysis.pipeline, source_file=spec_from_root(spec, root))
-        for target in targets:
+        # Refuse what is sure to be too big before rendering it; then count what was.
+        over = budget.precheck(analysis.file, pipeline)
+        for target in targets if over is None else ():
             rendered = backends.load(target).render(pipeline)
             result.diagnostics.extend(rendered.diagnostics)
+            over = budget.add(analysis.file, pipeline, rendered.files)
+            if over is not None:
+                break
             owned.append(f"{target}/{analysis.pipeline.name}")
             for rel, text in rendered.files.items():
                 key = (root, rel)
@@ -123,4 +130,8 @@ def _build(specs: list[Path], targets: list[str], out: Path | None, *, locked: b
                     )
                 seen[key] = analysis.file
                 files[rel] = text
+        if over is not None:
+            result.diagnostics.append(over)
+            if over.code == "PS604":
+                break  # the run is over its limit: render no more
     return result
