@@ -19,7 +19,12 @@ def _run_local(argv, env, connections, outputs, local_dirs, **context):
 
     from airflow.sdk import BaseHook, ObjectStoragePath
 
-    full_env = {**os.environ, **env}
+    # Least privilege: the worker's environment holds Airflow's own secrets (database URL,
+    # Fernet key, cloud credentials); the step gets only what it needs to run, plus the
+    # env and secrets its spec declares.
+    basics = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "TZ")
+    full_env = {name: os.environ[name] for name in basics if name in os.environ}
+    full_env.update(env)
     for name, conn_id in connections.items():
         full_env[name] = BaseHook.get_connection(conn_id).get_uri()
     for path in local_dirs:
