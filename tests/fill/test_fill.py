@@ -89,7 +89,9 @@ def test_locked_compile_fails_on_a_missing_or_stale_lock(churn: Path) -> None:
     code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
     assert code == 1 and err.count("error[PS501]") == 5
     with FakeOpenAI(answer_by_step) as fake:
-        fill("churn/pipeline.yaml", fake)
+        code, out, err = fill("churn/pipeline.yaml", fake)
+    # A fill that failed (for any reason) shows up below as PS501, not PS502: say why here.
+    assert code == 0, out + err + "".join(fake.handler_errors)
     spec = churn / "pipeline.yaml"
     spec.write_text(spec.read_text().replace("impute missing numeric", "impute all missing"))
     code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
