@@ -157,8 +157,9 @@ class _Builder:
             if "tab" not in problem:
                 problem = problem.replace("found character", "found a tab character")
             hint = "YAML indents with spaces only: replace the tab with spaces"
-        elif "':'" in problem:
-            hint = "quote the value that contains ':' (for example 'busybox:1.36')"
+        elif "':'" in problem or _char_at(text, span) == ":":
+            # In a flow collection, ': ' always separates a key from its value.
+            hint = "quote the value that contains ':' (for example 'b: c')"
         return self._fatal("PS104", f"{problem}{context}", span, hint)
 
     def _consume(self, events: Iterator[Any]) -> Any:
