@@ -17,6 +17,8 @@ counts modest; `python -m pytest -m nightly tests/test_front_end_fuzz.py` runs m
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 import shutil
@@ -39,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIRS = sorted(p.parent for p in (ROOT / "examples").glob("*/pipeline.yaml"))
 BAD_CASES = sorted((ROOT / "tests" / "cases" / "bad").glob("*.yaml"))
 FOUND = sorted((ROOT / "tests" / "cases" / "fuzz").glob("*.yaml"))
-SEEDS: list[Path] = [d / "pipeline.yaml" for d in EXAMPLE_DIRS] + BAD_CASES + FOUND
+EXAMPLES = [d / "pipeline.yaml" for d in EXAMPLE_DIRS]
+SEEDS: list[Path] = EXAMPLES + BAD_CASES + FOUND
 
 _FUZZ_SETTINGS: dict[str, Any] = {
     "deadline": None,
@@ -237,6 +240,24 @@ HOSTILE: list[Any] = [
     {"a": None},
     {"type": "float", "min": 0, "max": math.inf},
 ]
+# Values of the type already there that the models accept: these reach lowering and render.
+TRICKY_TEXT = [
+    "{{ var.value.secret }}",
+    "{% raw %}",
+    "'\"\\",
+    "$HOME ${HOME} $${inputs.x}",
+    "# -*- coding: utf-7 -*-",
+    "+AGEAYgBj-",
+    "a\nb\r\nc",
+    "\u2028\u2029\x85",
+    "\u202e\u200b",
+    "\x1b[31m::error::",
+    "%s %(x)s {0} {x}",
+    '"""; import os',
+    "é" * 300,
+    "x" * 5000,
+]
+TRICKY_NUMBERS = [0, 1, -1, 2**63 - 1, -(2**63), 1e308, 5e-324, -0.0, 0.1]
 RENAMES = [*KEYS, "airflow", "tags", "version", "operator", "env", "default", "type", "x"]
 
 
@@ -301,18 +322,26 @@ def _mutate_data(doc: dict[str, Any], data: st.DataObject) -> None:
         paths = [p for p in _paths(doc) if p]
         path = data.draw(st.sampled_from(paths), label="path")
         parent, last = _parent(doc, path), path[-1]
-        op = data.draw(st.sampled_from(["replace", "reference", "drop", "rename", "copy"]))
-        if op == "replace":
-            parent[last] = data.draw(st.sampled_from(HOSTILE), label="value")
+        ops = ["retext", "replace", "reference", "drop", "rename", "copy"]
+        op = data.draw(st.sampled_from(ops), label="op")
+        current = parent[last]
+        if op == "retext" and isinstance(current, str):
+            text = data.draw(st.sampled_from(TRICKY_TEXT), label="text")
+            parent[last] = data.draw(st.sampled_from([text, current + text, text + current]))
+        elif op == "retext" and isinstance(current, (int, float)) and not isinstance(current, bool):
+            parent[last] = data.draw(st.sampled_from(TRICKY_NUMBERS), label="number")
+        elif op in ("retext", "replace"):
+            # A copy: later mutations must not edit HOSTILE itself.
+            parent[last] = copy.deepcopy(data.draw(st.sampled_from(HOSTILE), label="value"))
         elif op == "reference":
             parent[last] = data.draw(st.sampled_from(_references(doc)), label="ref")
         elif op == "drop":
             del parent[last]
         elif isinstance(parent, dict):
             new = data.draw(st.sampled_from([*RENAMES, *map(str, parent)]), label="key")
-            parent[new] = parent[last] if op == "copy" else parent.pop(last)
+            parent[new] = copy.deepcopy(parent[last]) if op == "copy" else parent.pop(last)
         else:
-            parent.append(parent[last])
+            parent.append(copy.deepcopy(parent[last]))
 
 
 def _mutate_text(text: str, data: st.DataObject) -> str:
@@ -343,19 +372,29 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@functools.cache
+def _seed(seed: Path) -> tuple[str, str | None]:
+    """A seed's text and its data as JSON, read once: files edited during a run (others
+    work in this tree) must not change what a replayed example draws."""
+    text = seed.read_bytes().decode("utf-8", errors="replace")
+    loaded, _ = read_spec_file(seed, seed.name)
+    tree = json.dumps(loaded.data, default=str) if loaded is not None else None
+    return text, tree
+
+
 def _mutant_spec(workspace: Path, seed: Path, data: st.DataObject) -> Path:
     folder = workspace / seed.parent.name if seed.parent in EXAMPLE_DIRS else workspace / "cases"
     spec = folder / "mutant.yaml"
     if seed.parent in EXAMPLE_DIRS:
         # The lock file is found by the spec's name: keep the example's.
         spec = folder / "pipeline.yaml"
-    loaded, _ = read_spec_file(seed, seed.name)
-    if loaded is not None and data.draw(st.booleans(), label="data level"):
-        doc = json.loads(json.dumps(loaded.data, default=str, allow_nan=True))
+    raw, tree = _seed(seed)
+    if tree is not None and data.draw(st.booleans(), label="data level"):
+        doc = json.loads(tree)
         _mutate_data(doc, data)
         text = to_yaml(doc) + "\n"
     else:
-        text = _mutate_text(seed.read_bytes().decode("utf-8", errors="replace"), data)
+        text = _mutate_text(raw, data)
     spec.write_text(text, encoding="utf-8")
     note(text if len(text) < 20_000 else text[:20_000] + "...")
     return spec
@@ -363,7 +402,8 @@ def _mutant_spec(workspace: Path, seed: Path, data: st.DataObject) -> Path:
 
 def _mutation_test(max_examples: int) -> Callable[..., None]:
     @settings(max_examples=max_examples, **_FUZZ_SETTINGS)
-    @given(seed=st.sampled_from(SEEDS), data=st.data())
+    # Half the seeds are examples: they are valid, so their mutants reach the backend.
+    @given(seed=st.sampled_from(EXAMPLES) | st.sampled_from(SEEDS), data=st.data())
     def check(workspace: Path, seed: Path, data: st.DataObject) -> None:
         note(f"seed: {seed.relative_to(ROOT)}")
         run_front_end(_mutant_spec(workspace, seed, data))
