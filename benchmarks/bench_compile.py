@@ -46,10 +46,12 @@ from benchmarks import generate
 
 STAGES = ("load", "validate", "fill", "graph", "lower", "complete", "render")
 # Stages inside ``analyze_file``: (stage, module whose attribute analyze_file calls, name).
-# ``driver`` imports ``read_spec_file`` at module level; the others are imported from their
-# modules when ``analyze_file`` runs, so wrapping the module attribute times the real call.
+# ``driver`` imports ``read_spec_source`` (``read_spec_file`` before it) at module level; the
+# others are imported from their modules when ``analyze_file`` runs, so wrapping the module
+# attribute times the real call. A stage a pipespec lacks is skipped.
 _INNER_STAGES = (
     ("load", "pipespec.compiler.driver", "read_spec_file"),
+    ("load", "pipespec.compiler.driver", "read_spec_source"),
     ("validate", "pipespec.spec.validate", "validate_spec"),
     ("fill", "pipespec.fill.engine", "apply_fill"),
     ("graph", "pipespec.compiler.graph", "build_graph"),
