@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipespec.spec.units import (
@@ -286,3 +286,16 @@ def test_cpu_round_trip(millicores: int) -> None:
     text = format_cpu(cores)
     assert parse_cpu(text) == cores
     assert format_cpu(parse_cpu(text)) == text
+
+
+@given(st.floats() | st.floats(min_value=1e300) | st.integers())
+@example(1e308)
+def test_parse_cpu_accepts_or_explains_any_number(value: float) -> None:
+    """Every number ends in cores or a ValueError: 1e308 cores once overflowed to inf."""
+    try:
+        cores = parse_cpu(value)
+    except ValueError as exc:
+        message = str(exc)
+        assert message.startswith("invalid cpu"), message
+        return
+    assert 0 < cores <= MAX_CPU
