@@ -290,7 +290,10 @@ def parse_cpu(value: int | float | str) -> float:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _cpu_error(value, "cpu must be a finite number")
-        if value > MAX_CPU:  # before scaling: 1e308 cores in millicores overflows to inf
+        # Before scaling: 1e308 cores in millicores overflows to inf (either sign).
+        if value <= 0:
+            raise _cpu_error(value, "cpu must be more than zero")
+        if value > MAX_CPU:
             raise _cpu_error(value, f"cpu must be at most {MAX_CPU} cores")
         # Snap float noise (0.1 * 3) to the nearest millicore; anything further off is
         # genuinely finer than 1m.
