@@ -55,6 +55,10 @@ class _Frame:
     height: int = 1
     pending_key: str | None = None
     pending_key_span: Span | None = None
+    # The pending value is built (for its diagnostics) but not kept: a duplicate key's
+    # second value, or the value of an alias used as a key. A flag, not a marker in the key:
+    # any marker text is also a key a spec could write.
+    pending_discard: bool = False
     key_spans: dict[str, Span] = field(default_factory=dict)
 
 
@@ -325,7 +329,8 @@ class _Builder:
                     related=((first, f"'{key}' first defined here"),),
                 )
             )
-            # Build into a throwaway name so the first value and its positions survive.
+            # Build under a path of its own so the first value and its positions survive.
+            frame.pending_discard = True
             key = f"\x00dup{len(frame.key_spans)}:{key}"
         frame.key_spans[key] = span
         frame.pending_key = key
@@ -358,11 +363,12 @@ class _Builder:
         key = frame.pending_key
         assert key is not None
         path = (*frame.path, key)
-        if not key.startswith("\x00dup"):
+        if not frame.pending_discard:
             frame.value[key] = value
             self._set_info(path, NodeInfo(span, frame.pending_key_span, style))
         frame.pending_key = None
         frame.pending_key_span = None
+        frame.pending_discard = False
 
     def _define_anchor(
         self,
@@ -398,6 +404,7 @@ class _Builder:
                 Diagnostic("PS113", "an alias cannot be a mapping key", span, hint="write the key")
             )
             stack[-1].pending_key = f"\x00dup-alias{span.line}:{span.col}"
+            stack[-1].pending_discard = True
             return
         target = (*stack[-1].path, self._child_key(stack[-1])) if stack else ()
         # Positions inside the copy point at the anchored original; the copy itself at the alias.
