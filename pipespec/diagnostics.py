@@ -266,12 +266,27 @@ def _code_frame(span: Span, text: str | None) -> list[str]:
     width = 1
     if span.end_line == span.line and span.end_col is not None and span.end_col > span.col:
         width = len(printable(raw[span.col - 1 : span.end_col - 1]))
+    line, col = _frame_window(line, col)
     width = max(1, min(width, len(line) - col + 1))
     return [
         f"{' ' * len(gutter)} |",
         f"{gutter} | {line}",
         f"{' ' * len(gutter)} | {' ' * (col - 1)}{'^' * width}",
     ]
+
+
+FRAME_WIDTH = 120
+
+
+def _frame_window(line: str, col: int) -> tuple[str, int]:
+    """A long source line (a 60 KB flow mapping) shown as the part around the column."""
+    if len(line) <= FRAME_WIDTH:
+        return line, col
+    start = max(0, min(col - 1 - FRAME_WIDTH // 3, len(line) - FRAME_WIDTH))
+    window = line[start : start + FRAME_WIDTH]
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if start + FRAME_WIDTH < len(line) else ""
+    return prefix + window + suffix, col - start + len(prefix)
 
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:

@@ -114,3 +114,14 @@ def test_the_caret_follows_escaped_text() -> None:
     out = render_human([d], {"s.yaml": "\u202e: v\n"}).splitlines()
     assert out[2] == "1 | \\u202e: v"
     assert out[3] == "  |         ^"
+
+
+def test_a_long_source_line_is_framed_around_the_column() -> None:
+    source = "k: [" + ", ".join(f"v{i}" for i in range(5000)) + "]\n"
+    col = source.index("v4000") + 1
+    out = render_human(
+        [Diagnostic("PS200", "m", Span("s.yaml", 1, col, 1, col + 5))], {"s.yaml": source}
+    )
+    frame, caret = out.splitlines()[2:4]
+    assert len(frame) < 140 and frame.startswith("1 | ...") and frame.endswith("...")
+    assert frame[caret.index("^") : caret.index("^") + 5] == "v4000"
