@@ -55,6 +55,11 @@ def _emit(diagnostics: Sequence[Diagnostic], analyses: Sequence[Analysis], fmt: 
     click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
+def _say(text: str, **kwargs: Any) -> None:
+    """Print text that may carry outside text (paths, spec values), each line escaped."""
+    click.echo(printable_lines(text), **kwargs)
+
+
 def _exit_code(diagnostics: Sequence[Diagnostic]) -> int:
     from pipespec.diagnostics import Severity
     from pipespec.output.errors import ENVIRONMENT_CODES
@@ -127,7 +132,8 @@ def graph(spec: Path, graph_format: str) -> None:
     code = _exit_code(analysis.diagnostics)
     if code != EXIT_OK or analysis.graph is None:
         sys.exit(code or EXIT_SPEC)
-    click.echo(render_graph.render(analysis, graph_format), nl=False)
+    text = render_graph.render(analysis, graph_format)
+    click.echo(text if graph_format == "json" else printable_lines(text), nl=False)
 
 
 TARGET_OPTION = click.option(
@@ -335,7 +341,7 @@ def fill(
         model=model,
         base_url=base_url,
         emit=lambda diags, analyses: _emit(diags, analyses, diag_format),
-        echo=click.echo,
+        echo=_say,
     )
     sys.exit(code)
 
@@ -364,7 +370,7 @@ def explain(spec: Path, step_id: str, locked: bool | None) -> None:
     assert analysis.loaded is not None  # a pipeline was lowered from it
     written = analysis.loaded.data["steps"][step_id]
     step = analysis.pipeline.step(step_id)
-    click.echo(explain_step(step, written, analysis.pipeline), nl=False)
+    _say(explain_step(step, written, analysis.pipeline), nl=False)
     sys.exit(EXIT_OK)
 
 
@@ -391,9 +397,9 @@ def init(folder: Path, example: str, force: bool) -> None:
         for rel in todo.conflicts:
             target = (folder / rel).as_posix()
             why = "exists" if (folder / rel).is_file() else "exists and is not a file"
-            click.echo(f"error: {target} {why}; nothing was written", err=True)
+            _say(f"error: {target} {why}; nothing was written", err=True)
         if any((folder / rel).is_file() for rel in todo.conflicts) and not force:
-            click.echo("  = hint: pass --force to overwrite, or choose another folder", err=True)
+            _say("  = hint: pass --force to overwrite, or choose another folder", err=True)
         sys.exit(EXIT_USAGE)
     try:
         notes = write_atomically(folder, todo.to_write)
@@ -405,11 +411,11 @@ def init(folder: Path, example: str, force: bool) -> None:
     if _exit_code(diags) != EXIT_OK:
         sys.exit(_exit_code(diags))
     for rel in sorted(todo.to_write):
-        click.echo(f"wrote {(folder / rel).as_posix()}")
+        _say(f"wrote {(folder / rel).as_posix()}")
     if not todo.to_write:
-        click.echo(f"{folder.as_posix()} already holds the {example} starter; nothing to write")
+        _say(f"{folder.as_posix()} already holds the {example} starter; nothing to write")
     spec = (folder / SPEC_FILE).as_posix()
-    click.echo(f"next: pipespec validate {spec} && pipespec compile {spec} --target airflow")
+    _say(f"next: pipespec validate {spec} && pipespec compile {spec} --target airflow")
     sys.exit(EXIT_OK)
 
 

@@ -57,3 +57,25 @@ def test_check_prints_the_diff_of_a_tampered_file_inertly(tmp_path: Path) -> Non
     lines = _lines("check", str(spec), "--target", "airflow")
     _assert_inert(lines, "human")
     assert any("::error file=ci.yml" in line for line in lines)  # shown, escaped, mid-line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("explain", "{spec}", "--step", "one"),
+        ("graph", "{spec}", "--format", "mermaid"),
+        ("graph", "{spec}", "--format", "dot"),
+        ("fill", "{spec}"),
+        ("validate", "{spec}"),
+    ],
+    ids=lambda a: "-".join(a[:1] + a[2:]),
+)
+def test_every_command_prints_outside_text_inertly(tmp_path: Path, args: tuple[str, ...]) -> None:
+    folder = tmp_path / "\x1b]0;title\x07dir"
+    folder.mkdir()
+    spec = folder / "pipeline.yaml"
+    text = SPEC.replace("    {key}: 1\n", '    description: "a\\e[2Jb\\n::error x::y"\n')
+    spec.write_text(text.replace("command: [echo, hi]", 'command: [echo, "\\e[31m"]'))
+    lines = _lines(*(a.format(spec=spec) for a in args))
+    _assert_inert(lines, "human")
+    assert lines
