@@ -67,9 +67,9 @@ def test_generated_header_names_the_spec_and_has_no_absolute_paths() -> None:
 
 
 def _compile_from(cwd: Path, spec: Path, out: Path) -> bytes:
+    argv = [sys.executable, "-m", "pipespec", "compile", str(spec), "--target", "airflow"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pipespec", "compile", str(spec), "--target", "airflow"]
-        + ["--out", str(out)],
+        [*argv, "--out", str(out)],
         capture_output=True,
         cwd=cwd,
         check=False,

@@ -28,12 +28,12 @@ steps:
 
 def _param_schemas(text: str) -> dict[str, dict[str, Any]]:
     """Each `Param(default, **schema)` call of the DAG file, read back with ast."""
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "Param":
-                    assert isinstance(key, ast.Constant)
+                    assert isinstance(key, ast.Constant) and isinstance(key.value, str)
                     out[key.value] = {
                         k.arg: ast.literal_eval(k.value) for k in value.keywords if k.arg
                     }
