@@ -19,12 +19,18 @@ from typing import Any
 from pipespec.compiler import ir
 from pipespec.diagnostics import Diagnostic
 from pipespec.limits import RAISE_OUTPUT_HINT, RunLimits, format_size
+from pipespec.spec.references import Placeholder, Text
 
 
 def text_size(value: Any) -> int:
     """Characters of text in an IR value (strings in tuples, mappings and dataclasses)."""
     if isinstance(value, str):
         return len(value)
+    # The common leaves of a command first: this runs over every argument of every step.
+    if isinstance(value, Text):
+        return len(value.text)
+    if isinstance(value, Placeholder):
+        return value.length
     if isinstance(value, (tuple, list)):
         return sum(text_size(v) for v in value)
     if isinstance(value, Mapping):
@@ -77,6 +83,10 @@ class OutputBudget:
         size = sum(len(text.encode("utf-8", "surrogatepass")) for text in files.values())
         self.by_spec[spec] = self.by_spec.get(spec, 0) + size
         self.spent += size
+        within_spec = self.by_spec[spec] <= self.limits.max_output_bytes
+        if within_spec and self.spent <= self.limits.max_run_output_bytes:
+            return None
+        # Over a limit: the step that renders most is where the diagnostic points.
         worst = max((estimate_step(s) for s in pipeline.steps), key=lambda e: e.total)
         if self.by_spec[spec] > self.limits.max_output_bytes:
             return self._over(
