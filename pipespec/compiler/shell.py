@@ -44,16 +44,21 @@ def code_arguments(command: list[str]) -> Iterator[tuple[int, str]]:
     if i >= len(command):
         return
     program = _program(command[i])
-    for j in range(i + 1, len(command) - 1):
+    j = i + 1
+    while j < len(command) - 1:
         flag = command[j]
-        if not flag.startswith("-") or flag == "--":
+        if program in SHELLS and flag in ("-o", "+o", "-O", "+O"):
+            j += 2  # a shell option and its name (`-o pipefail`)
+            continue
+        if not flag.startswith(("-", "+")) or flag == "--":
             return
-        if program in SHELLS and "c" in flag.lstrip("-") and not flag.startswith("--"):
+        if program in SHELLS and "c" in flag.lstrip("-+") and not flag.startswith("--"):
             yield j + 1, program
             return
         if CODE_FLAGS.get(program) == flag:
             yield j + 1, program
             return
+        j += 1
 
 
 def _unconstrained(param: models.Param | None) -> bool:
