@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipespec.backends.pysafe import PYTHON_PREAMBLE
 from pipespec.compiler.driver import analyze_file
 from pipespec.fill.template import ScriptFrame, assemble
+from pipespec.pysafe import PYTHON_PREAMBLE
 from tests.airflow.helpers import VARIANTS, render
 from tests.airflow.test_safety import HOSTILE, spec_text
 

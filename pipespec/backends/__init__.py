@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.diagnostics import Diagnostic
 
 BUILTIN = {

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.diagnostics import Diagnostic
 from pipespec.limits import RAISE_OUTPUT_HINT, RunLimits, format_size
 from pipespec.spec.references import Placeholder, Text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.diagnostics import Diagnostic
 
 

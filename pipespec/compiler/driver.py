@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.compiler.graph import PipelineGraph
 from pipespec.diagnostics import Diagnostic, Severity
 from pipespec.spec.loader import LoadedSpec, LoadLimits, read_spec_source

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.spec import units
 
 Row = tuple[str, str, str]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from pipespec.compiler import ir
+from pipespec import ir
 from pipespec.compiler.graph import PipelineGraph
 from pipespec.compiler.semantics import step_kind
 from pipespec.fill.scripts import load_script

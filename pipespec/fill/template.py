@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from pipespec.backends.pysafe import py_literal, python_header
+from pipespec.pysafe import py_literal, python_header
 
 # The import lines the model may choose (the answer's `imports` is a list of these exact
 # strings; pipespec writes the lines). Modules come in under an alias whose attributes

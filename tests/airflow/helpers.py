@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from pipespec import ir
 from pipespec.backends.airflow.render import render_dag
-from pipespec.compiler import ir
 from pipespec.compiler.complete import check_complete
 from pipespec.compiler.driver import analyze_file
 from pipespec.diagnostics import Severity

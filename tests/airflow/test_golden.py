@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipespec.backends.pysafe import PYTHON_PREAMBLE
+from pipespec.pysafe import PYTHON_PREAMBLE
 from tests.airflow.helpers import COMPLETE_EXAMPLES, VARIANTS, example_spec, pipeline_of, render
 from tests.conftest import ROOT
 

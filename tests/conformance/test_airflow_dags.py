@@ -17,8 +17,8 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from pipespec import ir
 from pipespec.backends.airflow.render import is_mapped
-from pipespec.compiler import ir
 from pipespec.compiler.driver import analyze_file
 from tests.airflow.helpers import COMPLETE_EXAMPLES, VARIANTS, example_spec, pipeline_of, render
 from tests.airflow.test_safety import HOSTILE, spec_text

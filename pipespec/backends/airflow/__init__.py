@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pipespec import ir
 from pipespec.backends import RenderResult
-from pipespec.compiler import ir
 
 
 class AirflowBackend:

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from pipespec import __version__
+from pipespec import __version__, ir
 from pipespec.backends import RenderResult
 from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
-from pipespec.backends.pysafe import Code, comment, py_ident, py_literal, python_header
-from pipespec.compiler import ir
 from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.pysafe import Code, comment, py_ident, py_literal, python_header
 from pipespec.spec import conditions, units
 from pipespec.spec.references import (
     ArtifactRef,

@@ -14,8 +14,47 @@ from typing import Any
 
 from pipespec.diagnostics import Span
 from pipespec.fill.scripts import Script
-from pipespec.spec.conditions import Expr
-from pipespec.spec.references import ArtifactRef, InputSource, ParamRef, Segment
+from pipespec.ir.features import Feature
+
+# What backends may use of the rest of the package comes through here: the condition AST
+# and the placeholder segments the IR carries, and the language features.
+from pipespec.spec.conditions import (
+    BoolOp,
+    Compare,
+    Expr,
+    Literal,
+    Not,
+    Ref,
+    condition_refs,
+)
+from pipespec.spec.references import (
+    ArtifactRef,
+    InputSource,
+    LiteralUri,
+    ParamRef,
+    Placeholder,
+    Segment,
+    Text,
+)
+
+__all__ = [
+    "ArtifactRef",
+    "BoolOp",
+    "Compare",
+    "Expr",
+    "Feature",
+    "InputSource",
+    "Literal",
+    "LiteralUri",
+    "Not",
+    "ParamRef",
+    "Placeholder",
+    "Ref",
+    "Script",
+    "Segment",
+    "Text",
+    "condition_refs",
+]
 
 
 class FrozenMap(Mapping[str, Any]):
