@@ -1,16 +1,16 @@
 """Diagnostics: what every stage reports, and the three ways to print them.
 
-A diagnostic has a stable code (documented in docs/diagnostics.md, which a test keeps in
-step with ``CODES``), a severity, a message, the span of the YAML node at fault and, where a
-fix is known, a hint. Stages collect diagnostics instead of raising, so one run reports
-every problem it can find.
+A diagnostic has a stable code (one of ``CODES``, checked when the diagnostic is made; a
+test keeps docs/diagnostics.md in step with them), a severity, a message, the span of the
+YAML node at fault and, where a fix is known, a hint. Stages collect diagnostics instead
+of raising, so one run reports every problem it can find.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -48,6 +48,12 @@ class Diagnostic:
     hint: str | None = None
     severity: Severity = Severity.ERROR
     related: tuple[tuple[Span, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Checked where a diagnostic is made, so no stage can emit a code users cannot
+        # look up in docs/diagnostics.md (a test keeps CODES and the document equal).
+        if self.code not in CODES:
+            raise ValueError(f"undocumented diagnostic code {self.code}")
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         if self.span is None:
@@ -159,43 +165,6 @@ CODES: dict[str, str] = {
     # PS9xx: internal
     "PS900": "internal error",
 }
-
-
-@dataclass
-class DiagnosticSink:
-    """Collects diagnostics from one run; stages append, the CLI renders."""
-
-    items: list[Diagnostic] = field(default_factory=list)
-
-    def add(self, diagnostic: Diagnostic) -> None:
-        if diagnostic.code not in CODES:
-            raise ValueError(f"undocumented diagnostic code {diagnostic.code}")
-        self.items.append(diagnostic)
-
-    def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        self.add(Diagnostic(code, message, span, hint))
-
-    def warning(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        self.add(Diagnostic(code, message, span, hint, Severity.WARNING))
-
-    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        for d in diagnostics:
-            self.add(d)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.items)
-
-    def sorted(self) -> list[Diagnostic]:
-        # Deduplicate: two passes may find the same fault at the same place.
-        unique = {(d.sort_key(), d.severity, d.hint): d for d in self.items}
-        return sorted(unique.values(), key=lambda d: d.sort_key())
-
-    def __iter__(self) -> Iterator[Diagnostic]:
-        return iter(self.sorted())
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 def printable(text: str) -> str:
