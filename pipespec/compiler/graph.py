@@ -12,13 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipespec.compiler.placeholders import PlaceholderChecks, string_span
-from pipespec.compiler.semantics import (
-    INPUT_ROLES,
-    REQUIRED_INPUTS,
-    effective_outputs,
-    is_artifact,
-    step_kind,
-)
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
 from pipespec.spec import conditions, models
 from pipespec.spec.loader import NodePath
@@ -29,6 +22,13 @@ from pipespec.spec.references import (
     ParamRef,
     Segment,
     parse_input,
+)
+from pipespec.spec.semantics import (
+    INPUT_ROLES,
+    REQUIRED_INPUTS,
+    effective_outputs,
+    is_artifact,
+    step_kind,
 )
 from pipespec.spec.validate import ValidatedSpec
 

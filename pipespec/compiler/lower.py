@@ -8,16 +8,16 @@ where it came from.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from pipespec import ir
 from pipespec.compiler.graph import PipelineGraph
-from pipespec.compiler.semantics import step_kind
+from pipespec.fill.info import FillInfo
 from pipespec.fill.scripts import load_script
 from pipespec.spec import models, units
 from pipespec.spec.references import ArtifactRef, ParamRef
+from pipespec.spec.semantics import step_kind
 from pipespec.spec.validate import ValidatedSpec
 
 _COMMON_FIELDS = set(models.StepBase.model_fields) | {"kind"}
@@ -28,14 +28,6 @@ def topological_order(pgraph: PipelineGraph) -> list[str]:
 
     rank = {sid: i for i, sid in enumerate(pgraph.order)}
     return list(nx.lexicographical_topological_sort(pgraph.graph, key=rank.__getitem__))
-
-
-@dataclass(frozen=True)
-class FillInfo:
-    """What the fill pass decided, beyond the step models it completed."""
-
-    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> field -> src
-    target_images: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> target
 
 
 def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = None) -> ir.Pipeline:

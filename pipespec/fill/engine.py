@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipespec.compiler.lower import FillInfo
-from pipespec.compiler.semantics import effective_outputs, step_kind
 from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.fill.info import FillInfo
 from pipespec.fill.lock import (
     Lock,
     LockEntry,
@@ -35,6 +34,7 @@ from pipespec.fill.lock import (
 )
 from pipespec.fill.scripts import sha256_text
 from pipespec.spec import models
+from pipespec.spec.semantics import effective_outputs, step_kind
 from pipespec.spec.validate import ValidatedSpec
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipespec.compiler.semantics import effective_outputs, step_kind
 from pipespec.diagnostics import Diagnostic
 from pipespec.fill.engine import (
     PROMPT_VERSION,
@@ -26,6 +25,7 @@ from pipespec.fill.policy import MAX_BODY_BYTES, check_answer
 from pipespec.fill.scripts import sha256_text
 from pipespec.fill.template import IMPORT_MENU, ScriptFrame, assemble, cli_flag
 from pipespec.spec import models
+from pipespec.spec.semantics import effective_outputs, step_kind
 from pipespec.spec.validate import ValidatedSpec
 
 if TYPE_CHECKING:
