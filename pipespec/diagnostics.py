@@ -133,6 +133,7 @@ CODES: dict[str, str] = {
     "PS407": "missing required input",
     "PS408": "unknown metric key",
     "PS409": "a step's own placeholder in `defaults`",
+    "PS410": "nothing writes an output another step reads",
     # PS5xx: completeness, fill and the lock file
     "PS500": "step is incomplete",
     "PS501": "lock file missing or unreadable",
