@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from pipespec.diagnostics import CODES, Diagnostic, Span, did_you_mean
 from pipespec.spec import models
@@ -379,14 +380,7 @@ def _translate(
         value = _value_at(data, loc)
         where = f"'{'.'.join(str(p) for p in path)}'" if path else "the spec"
         if etype == "extra_forbidden":
-            owner = _model_at(root_model, loc[:-1])
-            hint = did_you_mean(str(name), owner.model_fields) if owner else None
-            if hint is None and owner is not None:
-                allowed = ", ".join(k for k in owner.model_fields if k != "kind")
-                hint = f"allowed keys here: {allowed}"
-            diags.append(
-                Diagnostic("PS200", f"unknown key '{name}'", smap.key_span(path), hint=hint)
-            )
+            diags.append(_unknown_key(root_model, loc, path, str(name), smap))
         elif etype == "missing":
             diags.append(
                 Diagnostic(
@@ -397,40 +391,10 @@ def _translate(
                 )
             )
         elif etype in CODES:  # our own validators raise with a diagnostic code as the type
-            # Model-level validators report on the model; point at the field they judge.
-            if etype in _FIELD_OF_CODE and isinstance(value, dict):
-                field_name = _FIELD_OF_CODE[etype]
-                if field_name in value:
-                    path = (*path, field_name)
-            elif etype == "PS203" and isinstance(value, dict):
-                named = [f for f in _FIELD_IN_MESSAGE if f"`{f}`" in err["msg"] and f in value]
-                if named:
-                    path = (*path, named[0])
+            path = _judged_field(etype, err["msg"], path, value)
             diags.append(Diagnostic(etype, f"{where}: {err['msg']}", smap.span(path)))
         elif etype == "literal_error":
-            expected = err.get("ctx", {}).get("expected", "")
-            options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
-            options = [o for o in options if o]
-            hint = did_you_mean(str(value), options) if isinstance(value, str) else None
-            code = "PS207" if path == ("pipespec",) else "PS203"
-            if not isinstance(value, str) and str(value) in options and code == "PS203":
-                diags.append(
-                    Diagnostic(
-                        "PS202",
-                        f"{where} must be a string, not {_describe(value)}",
-                        smap.span(path),
-                        hint=f"quote it: '{value}'",
-                    )
-                )
-                continue
-            diags.append(
-                Diagnostic(
-                    code,
-                    f"{where} must be one of {expected}, not {_describe(value)}",
-                    smap.span(path),
-                    hint=hint or ("this compiler reads `pipespec: 1`" if code == "PS207" else None),
-                )
-            )
+            diags.append(_not_a_choice(err, path, value, where, smap))
         elif etype == "string_pattern_mismatch":
             pattern = err.get("ctx", {}).get("pattern")
             code = "PS208" if name in ("name",) or (path and path[0] == "params") else "PS203"
@@ -443,23 +407,69 @@ def _translate(
                 )
             )
         elif etype in _TYPE_WORDS or etype.endswith("_type"):
-            wanted = _TYPE_WORDS.get(etype) or etype.removesuffix("_type")
-            hint = None
-            if isinstance(value, str) and etype in ("int_type", "float_type"):
-                hint = _number_hint(value, etype)
-            elif isinstance(value, (int, float)) and etype == "string_type":
-                hint = f"quote it: '{value}'"
-            diags.append(
-                Diagnostic(
-                    "PS202",
-                    f"{where} must be {wanted}, not {_describe(value)}",
-                    smap.span(path),
-                    hint=hint,
-                )
-            )
+            diags.append(_wrong_type(etype, path, value, where, smap))
         else:
             diags.append(Diagnostic("PS203", f"{where}: {err['msg']}", smap.span(path)))
     return diags
+
+
+def _unknown_key(
+    root_model: type[BaseModel], loc: NodePath, path: NodePath, name: str, smap: SourceMap
+) -> Diagnostic:
+    owner = _model_at(root_model, loc[:-1])
+    hint = did_you_mean(name, owner.model_fields) if owner else None
+    if hint is None and owner is not None:
+        allowed = ", ".join(k for k in owner.model_fields if k != "kind")
+        hint = f"allowed keys here: {allowed}"
+    return Diagnostic("PS200", f"unknown key '{name}'", smap.key_span(path), hint=hint)
+
+
+def _judged_field(etype: str, message: str, path: NodePath, value: Any) -> NodePath:
+    """Model-level validators report on the model; the path of the field they judge."""
+    if etype in _FIELD_OF_CODE and isinstance(value, dict):
+        field_name = _FIELD_OF_CODE[etype]
+        if field_name in value:
+            return (*path, field_name)
+    elif etype == "PS203" and isinstance(value, dict):
+        named = [f for f in _FIELD_IN_MESSAGE if f"`{f}`" in message and f in value]
+        if named:
+            return (*path, named[0])
+    return path
+
+
+def _not_a_choice(
+    err: ErrorDetails, path: NodePath, value: Any, where: str, smap: SourceMap
+) -> Diagnostic:
+    expected = err.get("ctx", {}).get("expected", "")
+    options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
+    options = [o for o in options if o]
+    hint = did_you_mean(str(value), options) if isinstance(value, str) else None
+    code = "PS207" if path == ("pipespec",) else "PS203"
+    if not isinstance(value, str) and str(value) in options and code == "PS203":
+        return Diagnostic(
+            "PS202",
+            f"{where} must be a string, not {_describe(value)}",
+            smap.span(path),
+            hint=f"quote it: '{value}'",
+        )
+    return Diagnostic(
+        code,
+        f"{where} must be one of {expected}, not {_describe(value)}",
+        smap.span(path),
+        hint=hint or ("this compiler reads `pipespec: 1`" if code == "PS207" else None),
+    )
+
+
+def _wrong_type(etype: str, path: NodePath, value: Any, where: str, smap: SourceMap) -> Diagnostic:
+    wanted = _TYPE_WORDS.get(etype) or etype.removesuffix("_type")
+    hint = None
+    if isinstance(value, str) and etype in ("int_type", "float_type"):
+        hint = _number_hint(value, etype)
+    elif isinstance(value, (int, float)) and etype == "string_type":
+        hint = f"quote it: '{value}'"
+    return Diagnostic(
+        "PS202", f"{where} must be {wanted}, not {_describe(value)}", smap.span(path), hint=hint
+    )
 
 
 # What YAML 1.2 reads as a number once unquoted (the loader's core-schema forms, kept short).
