@@ -57,7 +57,13 @@ class Backend(ABC):
         """The target's files (relative path -> text, laid out by ``output_path``) and the
         diagnostics only rendering can find."""
 
-    def capability(self, feature: ir.Feature) -> Capability:
-        return self.capabilities.get(
+    def capabilities_for(self, options: Options) -> Mapping[ir.Feature, Capability]:
+        """The table under these options: a setting can change how a target expresses a
+        feature (Airflow's `operator: local` cannot reserve GPUs). Default: ``capabilities``."""
+        return self.capabilities
+
+    def capability(self, feature: ir.Feature, options: Options | None = None) -> Capability:
+        table = self.capabilities if options is None else self.capabilities_for(options)
+        return table.get(
             feature, Capability(Support.UNSUPPORTED, f"{self.name} has no construct for it")
         )
