@@ -15,12 +15,12 @@ Two entry points:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.fill.catalog_fill import catalog_fill, model_source, sagemaker_region
 from pipespec.fill.info import FillInfo
 from pipespec.fill.lock import (
     Lock,
@@ -38,22 +38,11 @@ from pipespec.spec.semantics import effective_outputs, step_kind
 from pipespec.spec.validate import ValidatedSpec
 
 if TYPE_CHECKING:
-    from pipespec.fill.catalog import Catalog
     from pipespec.fill.llm import LLMConfig, Usage
 
 # Part of every step's input hash: a new prompt or answer schema refills LLM-written steps.
 PROMPT_VERSION = "fill-v2"
-TARGETS_WITH_IMAGES = ("kubernetes", "vertex", "sagemaker")
 LLM_KINDS = ("transform", "ingest")
-
-
-@dataclass
-class StepFill:
-    fields: dict[str, Any] = field(default_factory=dict)
-    provenance: dict[str, str] = field(default_factory=dict)
-    target_images: dict[str, str] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # path beside the spec -> text
-    model: str | None = None
 
 
 @dataclass
@@ -92,24 +81,10 @@ def missing_fields(step: models.StepBase, defaults: models.Defaults) -> list[str
 # --- context and hashing ------------------------------------------------------------------
 
 
-def _producer(vspec: ValidatedSpec, ref: str | None) -> models.StepBase | None:
-    if not ref or "." not in ref:
-        return None
-    return vspec.steps.get(ref.split(".", 1)[0])
-
-
-def _model_source(vspec: ValidatedSpec, step: models.StepBase) -> models.StepBase | None:
-    """The train/tune step whose model this step consumes (for evaluate, deploy)."""
-    producer = _producer(vspec, (step.inputs or {}).get("model"))
-    if producer is not None and step_kind(producer) in ("train", "tune"):
-        return producer
-    return None
-
-
 def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[str, Any]:
     """Every fact a step's fill depends on; its hash decides whether a lock entry is fresh."""
     data = vspec.loaded.data
-    source = _model_source(vspec, step)
+    source = model_source(vspec, step)
     return {
         "step": data["steps"][sid],
         "defaults": data.get("defaults"),
@@ -120,169 +95,12 @@ def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[
             else None
         ),
         "params": sorted((data.get("params") or {}).keys()),
-        "sagemaker_region": _sagemaker_region(vspec),
+        "sagemaker_region": sagemaker_region(vspec),
     }
-
-
-def _sagemaker_region(vspec: ValidatedSpec) -> str | None:
-    targets = vspec.loaded.data.get("targets") or {}
-    region = (targets.get("sagemaker") or {}).get("region")
-    return region if isinstance(region, str) else None
 
 
 def step_hash(context: dict[str, Any], catalog_version: str) -> str:
     return input_hash({"context": context, "catalog": catalog_version, "prompt": PROMPT_VERSION})
-
-
-# --- the catalog --------------------------------------------------------------------------
-
-
-def _images(
-    catalog: Catalog, framework: str, region: str | None, role: str = "train"
-) -> dict[str, str]:
-    images: dict[str, str] = {}
-    for target in TARGETS_WITH_IMAGES:
-        try:
-            image = catalog.image(framework, target, role=role, region=region)
-        except KeyError:
-            image = None
-        if image:
-            images[target] = image
-    return images
-
-
-def catalog_fill(
-    vspec: ValidatedSpec,
-    sid: str,
-    step: models.StepBase,
-    defaults: models.Defaults,
-    catalog: Catalog,
-) -> StepFill | None:
-    """What the catalog can give this step, or None when it has nothing to offer."""
-    kind = step_kind(step)
-    region = _sagemaker_region(vspec)
-    fill = StepFill()
-
-    def put(name: str, value: Any, source: str) -> None:
-        if getattr(step, name, None) is None:
-            fill.fields[name] = value
-            fill.provenance[name] = source
-
-    def image_for(framework: str, source: str, role: str = "train") -> None:
-        images = _images(catalog, framework, region, role)
-        fill.target_images = images
-        for target in images:
-            fill.provenance[f"image.{target}"] = source
-        if step.image is None and defaults.image is None and "kubernetes" in images:
-            fill.fields["image"] = images["kubernetes"]
-            fill.provenance["image"] = source
-
-    inputs = step.inputs or {}
-    if kind in ("train", "tune"):
-        framework = getattr(step, "framework", None)
-        task = getattr(step, "task", None)
-        if framework is None or task is None:
-            return None
-        source = f"catalog:{framework}@{catalog.version}"
-        user_hp = dict(getattr(step, "hyperparameters", None) or {})
-        # A catalog default gives way to a user value under another name for the same knob
-        # (xgboost's `eta` is scikit-learn's `learning_rate`).
-        aliases = catalog.hyperparameter_aliases(framework)
-        user_knobs = {aliases.get(k, k) for k in user_hp}
-        merged = {
-            k: v
-            for k, v in catalog.hyperparameters(framework, task).items()
-            if aliases.get(k, k) not in user_knobs or k in user_hp
-        }
-        for key in merged:
-            fill.provenance[f"hyperparameters.{key}"] = "user" if key in user_hp else source
-        merged.update(user_hp)
-        if merged != user_hp:
-            fill.fields["hyperparameters"] = merged
-            fill.provenance.setdefault(
-                "hyperparameters", source if not user_hp else "user+" + source
-            )
-        image_for(framework, source)
-        if kind == "tune":
-            put("objective", catalog.objective(task), f"catalog:{task}@{catalog.version}")
-            put("search_space", catalog.search_space(framework, task), source)
-            put("max_trials", 10, source)
-            put("parallel_trials", 2, source)
-        if step.command is None and step.script is None and catalog.has_standard_scripts(framework):
-            args = ["--framework", framework, "--task", task, "--train", "${inputs.train}"]
-            if "validation" in inputs:
-                args += ["--validation", "${inputs.validation}"]
-            args += ["--model", "${outputs.model}"]
-            if kind == "tune":
-                args += ["--metrics", "${outputs.metrics}"]
-            hp = merged if merged else {}
-            args += ["--hyperparameters", json.dumps(hp, sort_keys=True, separators=(",", ":"))]
-            put("script", "pipespec:train", source)
-            put("args", args, source)
-        return fill if fill.fields or fill.target_images else None
-
-    if kind == "evaluate":
-        producer = _model_source(vspec, step)
-        task = getattr(step, "task", None) or getattr(producer, "task", None)
-        framework = getattr(producer, "framework", None)
-        if task is None:
-            return None
-        put("metrics", catalog.metrics(task), f"catalog:{task}@{catalog.version}")
-        if framework is not None:
-            source = f"catalog:{framework}@{catalog.version}"
-            image_for(framework, source)
-            data = "test" if "test" in inputs else ("data" if "data" in inputs else None)
-            if (
-                step.command is None
-                and step.script is None
-                and catalog.has_standard_scripts(framework)
-                and data is not None
-            ):
-                put("script", "pipespec:evaluate", source)
-                put(
-                    "args",
-                    [
-                        "--model",
-                        "${inputs.model}",
-                        "--test",
-                        "${inputs." + data + "}",
-                        "--metrics",
-                        "${outputs.metrics}",
-                    ],
-                    source,
-                )
-        return fill if fill.fields else None
-
-    if kind == "ingest":
-        src = getattr(step, "source", None)
-        if (
-            src is None
-            or src.type != "sql"
-            or src.query is None
-            or src.connection is None
-            or step.command is not None
-            or step.script is not None
-        ):
-            return None
-        outputs = [n for n, t in effective_outputs(step).items() if t == "dataset"]
-        if len(outputs) != 1:
-            return None
-        source = f"catalog:ingest_sql@{catalog.version}"
-        args = ["--query", src.query, "--out", "${outputs." + outputs[0] + "}"]
-        params = set((vspec.loaded.data.get("params") or {}).keys())
-        for name in sorted(set(re.findall(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", src.query))):
-            if name not in params:
-                return None  # reported by the caller as still incomplete
-            args += ["--param", f"{name}=${{params.{name}}}"]
-        put("script", "pipespec:ingest_sql", source)
-        put("args", args, source)
-        secrets = dict(step.secrets or {})
-        if "PIPESPEC_DATABASE_URL" not in secrets:
-            secrets["PIPESPEC_DATABASE_URL"] = src.connection
-            fill.fields["secrets"] = secrets
-            fill.provenance["secrets.PIPESPEC_DATABASE_URL"] = source
-        return fill
-    return None
 
 
 # --- applying fills -----------------------------------------------------------------------
@@ -381,31 +199,7 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
             _record(info, steps, sid, applied, entry.provenance, entry.target_images)
             continue
         if locked:
-            if entry is None:
-                code = "PS501"
-                message = (
-                    f"step '{sid}' needs fill and {lock_name} has no entry for it"
-                    if lock is not None
-                    else f"step '{sid}' needs fill and there is no lock file {lock_name}"
-                )
-            else:
-                code = "PS502"
-                message = (
-                    f"the lock entry for step '{sid}' is stale: the step, `defaults:`, the "
-                    "catalog or the prompt changed since `pipespec fill` ran"
-                )
-            import shlex  # the hint is a command to paste: quote the path
-
-            again = "again" if code == "PS502" else "once"
-            diags.append(
-                Diagnostic(
-                    code,
-                    message,
-                    span,
-                    f"run `pipespec fill {shlex.quote(vspec.loaded.file)}` {again} and commit "
-                    "the lock file (`check` reads only the lock, as `compile` does when CI=true)",
-                )
-            )
+            diags.append(_not_in_lock(vspec, sid, span, stale=entry is not None, lock=lock))
             continue
         filled = catalog_fill(vspec, sid, step, defaults, catalog)
         if filled is not None:
@@ -418,6 +212,36 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
                 filled.target_images,
             )
     return FillResult(_rebuild(vspec, steps), info, diags)
+
+
+def _not_in_lock(
+    vspec: ValidatedSpec, sid: str, span: Span, *, stale: bool, lock: Lock | None
+) -> Diagnostic:
+    """A locked compile met a step the lock does not fill: no entry (PS501) or a stale one."""
+    lock_name = lock_path(vspec.loaded.file).as_posix()
+    if not stale:
+        code = "PS501"
+        message = (
+            f"step '{sid}' needs fill and {lock_name} has no entry for it"
+            if lock is not None
+            else f"step '{sid}' needs fill and there is no lock file {lock_name}"
+        )
+    else:
+        code = "PS502"
+        message = (
+            f"the lock entry for step '{sid}' is stale: the step, `defaults:`, the "
+            "catalog or the prompt changed since `pipespec fill` ran"
+        )
+    import shlex  # the hint is a command to paste: quote the path
+
+    again = "again" if code == "PS502" else "once"
+    return Diagnostic(
+        code,
+        message,
+        span,
+        f"run `pipespec fill {shlex.quote(vspec.loaded.file)}` {again} and commit "
+        "the lock file (`check` reads only the lock, as `compile` does when CI=true)",
+    )
 
 
 def _entry_problem(

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipespec.diagnostics import Diagnostic
+from pipespec.fill.catalog_fill import catalog_images
 from pipespec.fill.engine import (
     PROMPT_VERSION,
     FillResult,
     _apply,
-    _images,
     _step_span,
 )
 from pipespec.fill.lock import LockEntry
@@ -147,7 +147,7 @@ def llm_fill(
             img
             for fw in catalog.frameworks()
             if catalog.has_standard_scripts(fw)
-            for img in [_images(catalog, fw, None).get("kubernetes")]
+            for img in [catalog_images(catalog, fw, None).get("kubernetes")]
             if img
         }
     )
