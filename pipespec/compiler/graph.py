@@ -7,20 +7,21 @@ the whole path and where each link was written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pipespec.compiler.checks import unwritten_outputs
+from pipespec.compiler.facts import EDGE_KINDS, Edge, EdgeKind, StepFacts
 from pipespec.compiler.placeholders import PlaceholderChecks, string_span
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
+from pipespec.fill.scripts import STANDARD_SCRIPTS, Script, load_script
 from pipespec.spec import conditions, models
 from pipespec.spec.loader import NodePath
 from pipespec.spec.references import (
     ArtifactRef,
     BadReference,
-    InputSource,
     ParamRef,
-    Segment,
     parse_input,
 )
 from pipespec.spec.semantics import (
@@ -32,33 +33,12 @@ from pipespec.spec.semantics import (
 )
 from pipespec.spec.validate import ValidatedSpec
 
-# string_span moved to placeholders.py; it stays importable from here for other checks.
+# string_span moved to placeholders.py, Edge and StepFacts to facts.py; they stay
+# importable from here for other checks.
 __all__ = ["Edge", "PipelineGraph", "StepFacts", "build_graph", "script_path", "string_span"]
 
 if TYPE_CHECKING:
     import networkx as nx
-
-
-@dataclass(frozen=True)
-class Edge:
-    upstream: str
-    downstream: str
-    why: str  # "data", "condition", "foreach" or "after"
-    span: Span
-
-
-@dataclass
-class StepFacts:
-    """What the checks learned about one step, for lowering to the IR."""
-
-    inputs: dict[str, InputSource] = field(default_factory=dict)
-    input_types: dict[str, str] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
-    condition: conditions.Expr | None = None
-    command: tuple[tuple[Segment, ...], ...] = ()
-    args: tuple[tuple[Segment, ...], ...] = ()
-    env: tuple[tuple[str, tuple[Segment, ...]], ...] = ()
-    foreach: InputSource | tuple[Any, ...] | None = None
 
 
 @dataclass
@@ -67,6 +47,17 @@ class PipelineGraph:
     edges: list[Edge]
     facts: dict[str, StepFacts]
     order: list[str]  # step ids in authoring order
+
+    def edge_kinds(self) -> dict[tuple[str, str], tuple[EdgeKind, ...]]:
+        """Each edge of the DAG once, with every reason for it (one edge can carry data
+        *and* a `when`), kinds in the order data, foreach, condition, after."""
+        kinds: dict[tuple[str, str], set[EdgeKind]] = {}
+        for edge in self.edges:
+            if self.graph.has_edge(edge.upstream, edge.downstream):
+                kinds.setdefault((edge.upstream, edge.downstream), set()).add(edge.why)
+        return {
+            pair: tuple(k for k in EDGE_KINDS if k in reasons) for pair, reasons in kinds.items()
+        }
 
 
 def script_path(spec_file: str, script: str) -> Path:
@@ -165,7 +156,7 @@ class _Checker(PlaceholderChecks):
                 type_name = self._artifact(source, span)
                 if type_name is None:
                     continue
-                self.edges.append(Edge(source.step, sid, "data", span))
+                self.edges.append(Edge(source.step, sid, "data", span, source.output))
                 facts.input_types[name] = type_name
                 expected = roles.get(name)
                 if expected and type_name != expected:
@@ -202,7 +193,7 @@ class _Checker(PlaceholderChecks):
             self._placeholders(step, facts.outputs, (*base, "args", i), arg)
             for i, arg in enumerate(step.args or ())
         )
-        self._check_script(step, base)
+        facts.script = self._check_script(step, base)
         facts.env = tuple(
             (key, self._placeholders(step, facts.outputs, (*base, "env", key), value))
             for key, value in sorted((step.env or {}).items())
@@ -255,7 +246,7 @@ class _Checker(PlaceholderChecks):
                 return
             type_name = self._artifact(source, span)
             if type_name is not None:
-                self.edges.append(Edge(source.step, sid, "foreach", span))
+                self.edges.append(Edge(source.step, sid, "foreach", span, source.output))
                 if type_name != "list":
                     self.err(
                         "PS405",
@@ -306,7 +297,7 @@ class _Checker(PlaceholderChecks):
         type_name = self._artifact(ArtifactRef(parts[0], parts[1]), span)
         if type_name is None:
             return False
-        self.edges.append(Edge(parts[0], sid, "condition", span))
+        self.edges.append(Edge(parts[0], sid, "condition", span, parts[1]))
         if len(parts) == 3:
             if type_name not in ("metrics", "dict"):
                 self.err(
@@ -368,13 +359,12 @@ class _Checker(PlaceholderChecks):
             return False
         return True
 
-    def _check_script(self, step: models.StepBase, base: NodePath) -> None:
+    def _check_script(self, step: models.StepBase, base: NodePath) -> Script | None:
+        """The step's script, read once for lowering and every backend; None after PS212."""
         if step.script is None:
-            return
+            return None
         span = self.smap.span((*base, "script"))
         if step.script.startswith("pipespec:"):
-            from pipespec.fill.scripts import STANDARD_SCRIPTS
-
             name = step.script.removeprefix("pipespec:")
             if name not in STANDARD_SCRIPTS:
                 self.err(
@@ -384,7 +374,8 @@ class _Checker(PlaceholderChecks):
                     did_you_mean(name, STANDARD_SCRIPTS)
                     or f"standard scripts: {', '.join(sorted(STANDARD_SCRIPTS))}",
                 )
-            return
+                return None
+            return load_script(self.vspec.loaded.file, step.script)
         path = script_path(self.vspec.loaded.file, step.script)
         if not path.is_file():
             self.err(
@@ -393,6 +384,18 @@ class _Checker(PlaceholderChecks):
                 span,
                 "scripts are paths relative to the spec's folder",
             )
+            return None
+        try:
+            return load_script(self.vspec.loaded.file, step.script)
+        except UnicodeDecodeError as exc:
+            problem, hint = (
+                f"is not UTF-8 text (bad byte at offset {exc.start})",
+                "save the script as UTF-8",
+            )
+        except OSError as exc:
+            problem, hint = f"cannot be read ({exc.strerror or exc})", None
+        self.err("PS212", f"script file {step.script} {problem}", span, hint)
+        return None
 
     def _check_secrets(self, step: models.StepBase, base: NodePath) -> None:
         for env, secret in (step.secrets or {}).items():
@@ -436,6 +439,7 @@ def build_graph(vspec: ValidatedSpec) -> tuple[PipelineGraph, list[Diagnostic]]:
     for edge in checker.edges:
         if not graph.has_edge(edge.upstream, edge.downstream):
             graph.add_edge(edge.upstream, edge.downstream, why=edge.why, span=edge.span)
+    checker.diags.extend(unwritten_outputs(checker.edges, facts))
     checker.diags.extend(_cycles(graph, order))
     return PipelineGraph(graph, checker.edges, facts, order), checker.diags
 

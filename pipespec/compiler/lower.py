@@ -12,15 +12,13 @@ from pathlib import PurePath
 from typing import Any
 
 from pipespec import ir
+from pipespec.compiler.facts import StepFacts
 from pipespec.compiler.graph import PipelineGraph
 from pipespec.fill.info import FillInfo
-from pipespec.fill.scripts import load_script
 from pipespec.spec import models, units
-from pipespec.spec.references import ArtifactRef, ParamRef
+from pipespec.spec.references import ArtifactRef, ParamRef, split_placeholders
 from pipespec.spec.semantics import step_kind
 from pipespec.spec.validate import ValidatedSpec
-
-_COMMON_FIELDS = set(models.StepBase.model_fields) | {"kind"}
 
 
 def topological_order(pgraph: PipelineGraph) -> list[str]:
@@ -36,9 +34,12 @@ def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = N
     assert spec is not None, "lower() needs a fully valid spec"
     defaults = spec.defaults or models.Defaults()
     order = topological_order(pgraph)
-    rank = {sid: i for i, sid in enumerate(order)}
+    deps = dependencies(pgraph, {sid: i for i, sid in enumerate(order)})
     steps = tuple(
-        _lower_step(sid, spec.steps[sid], defaults, pgraph, vspec, rank, fill) for sid in order
+        _lower_step(
+            sid, spec.steps[sid], defaults, pgraph.facts[sid], deps.get(sid, ()), vspec, fill
+        )
+        for sid in order
     )
     params = tuple(
         ir.Param(
@@ -59,10 +60,13 @@ def lower(vspec: ValidatedSpec, pgraph: PipelineGraph, fill: FillInfo | None = N
         for name, s in sorted((spec.secrets or {}).items())
     )
     # A null value means "not set", as everywhere in a spec: `airflow:` alone sets nothing.
+    # Each block as written (its backend checked it against its options model).
     targets = ir.FrozenMap(
-        spec.targets.model_dump(exclude_unset=True, exclude_none=True)
-        if spec.targets is not None
-        else {}
+        {
+            name: {key: value for key, value in block.items() if value is not None}
+            for name, block in (spec.targets or {}).items()
+            if block is not None
+        }
     )
     return ir.Pipeline(
         name=spec.name,
@@ -82,12 +86,11 @@ def _lower_step(
     sid: str,
     step: models.StepBase,
     defaults: models.Defaults,
-    pgraph: PipelineGraph,
+    facts: StepFacts,
+    deps: tuple[ir.Dep, ...],
     vspec: ValidatedSpec,
-    rank: dict[str, int],
     fill: FillInfo,
 ) -> ir.Step:
-    facts = pgraph.facts[sid]
     provenance: dict[str, str] = {}
 
     def pick(name: str, own: Any, default: Any) -> Any:
@@ -104,74 +107,144 @@ def _lower_step(
     retry_delay = pick("retry_delay", step.retry_delay, defaults.retry_delay)
     timeout = pick("timeout", step.timeout, defaults.timeout)
     resources = _merge_resources(step.resources, defaults.resources, provenance)
-    env_values = {**(defaults.env or {}), **(step.env or {})}
-    for key in env_values:
-        provenance[f"env.{key}"] = "user" if key in (step.env or {}) else "default"
-    env_facts = dict(facts.env)
-    if defaults.env:
-        # Default env values were not placeholder-checked per step; split them here.
-        from pipespec.spec.references import split_placeholders
-
-        for key, value in defaults.env.items():
-            if key not in env_facts:
-                env_facts[key] = tuple(split_placeholders(value)[0])
+    env = _merge_env(step, defaults, facts, provenance)
     for name in ("command", "script", "args", "description"):
         if getattr(step, name) is not None:
             provenance[name] = "user"
-    script = load_script(vspec.loaded.file, step.script) if step.script else None
-
-    inputs = tuple(
-        ir.Input(name, source, facts.input_types.get(name, "artifact"))
-        for name, source in facts.inputs.items()
-    )
-    outputs = tuple(ir.Output(name, t) for name, t in facts.outputs.items())
-    upstream = sorted(pgraph.graph.predecessors(sid), key=rank.__getitem__)
-
-    foreach: ir.Foreach | None = None
-    if isinstance(facts.foreach, tuple):
-        foreach = ir.Foreach(items=ir.freeze(facts.foreach))
-    elif isinstance(facts.foreach, ParamRef):
-        foreach = ir.Foreach(param=facts.foreach.name)
-    elif isinstance(facts.foreach, ArtifactRef):
-        foreach = ir.Foreach(ref=facts.foreach)
-
-    details = {
-        name: value
-        for name, value in step.model_dump(exclude_none=True).items()
-        if name not in _COMMON_FIELDS
-    }
+    details = lower_details(step)
     for name in details:
         provenance[name] = "user"
     provenance.update(fill.provenance.get(sid, {}))
-
     return ir.Step(
         id=sid,
         kind=step_kind(step),
         description=step.description,
         image=image,
         command=facts.command,
-        script=script,
+        script=facts.script,
         args=facts.args,
-        env=tuple(sorted(env_facts.items())),
+        env=env,
         secrets=tuple(ir.SecretUse(env, s) for env, s in sorted((step.secrets or {}).items())),
-        inputs=inputs,
-        outputs=outputs,
-        upstream=tuple(upstream),
+        inputs=tuple(
+            ir.Input(name, source, facts.input_types.get(name, "artifact"))
+            for name, source in facts.inputs.items()
+        ),
+        outputs=tuple(ir.Output(name, t) for name, t in facts.outputs.items()),
+        upstream=tuple(dep.source for dep in deps),
+        deps=deps,
         after=tuple(step.after or ()),
         condition=facts.condition,
         condition_text=step.when,
-        foreach=foreach,
+        foreach=_foreach(facts),
         resources=resources,
         retries=retries if retries is not None else 0,
         retry_delay_s=units.parse_duration(retry_delay) if retry_delay else None,
         timeout_s=units.parse_duration(timeout) if timeout else None,
-        details=ir.FrozenMap(details),
+        details=details,
         target_images=ir.FrozenMap(fill.target_images.get(sid, {})),
         target_overrides=ir.FrozenMap(
             step.targets.model_dump(exclude_none=True) if step.targets else {}
         ),
         provenance=ir.FrozenMap(dict(sorted(provenance.items()))),
         span=vspec.loaded.source_map.key_span(("steps", sid)),
+    )
+
+
+def _merge_env(
+    step: models.StepBase,
+    defaults: models.Defaults,
+    facts: StepFacts,
+    provenance: dict[str, str],
+) -> tuple[tuple[str, tuple[ir.Segment, ...]], ...]:
+    """`defaults.env` under the step's own `env`, the step's keys winning."""
+    for key in {**(defaults.env or {}), **(step.env or {})}:
+        provenance[f"env.{key}"] = "user" if key in (step.env or {}) else "default"
+    env_facts = dict(facts.env)
+    # Default env values were not placeholder-checked per step; split them here.
+    for key, value in (defaults.env or {}).items():
+        if key not in env_facts:
+            env_facts[key] = tuple(split_placeholders(value)[0])
+    return tuple(sorted(env_facts.items()))
+
+
+def _foreach(facts: StepFacts) -> ir.Foreach | None:
+    if isinstance(facts.foreach, tuple):
+        return ir.Foreach(items=ir.freeze(facts.foreach))
+    if isinstance(facts.foreach, ParamRef):
+        return ir.Foreach(param=facts.foreach.name)
+    if isinstance(facts.foreach, ArtifactRef):
+        return ir.Foreach(ref=facts.foreach)
+    return None
+
+
+def dependencies(pgraph: PipelineGraph, rank: dict[str, int]) -> dict[str, tuple[ir.Dep, ...]]:
+    """Each step's incoming edges with their kinds, sources in pipeline order."""
+    incoming: dict[str, list[ir.Dep]] = {}
+    for (source, target), kinds in pgraph.edge_kinds().items():
+        incoming.setdefault(target, []).append(ir.Dep(source, target, kinds))
+    return {
+        target: tuple(sorted(deps, key=lambda d: rank[d.source]))
+        for target, deps in incoming.items()
+    }
+
+
+# --- the kinds' own fields, typed -------------------------------------------------------
+
+
+def lower_details(step: models.StepBase) -> ir.Details:
+    """The step kind's own fields as the IR's typed record (unset fields are None)."""
+    if isinstance(step, (models.TrainStep, models.TuneStep)):
+        return _train_details(step)
+    if isinstance(step, models.EvaluateStep):
+        return ir.EvaluateDetails(
+            task=step.task, metrics=tuple(step.metrics) if step.metrics is not None else None
+        )
+    if isinstance(step, models.IngestStep):
+        src = step.source
+        return ir.IngestDetails(
+            None
+            if src is None
+            else ir.IngestSource(src.type, src.connection, src.query, src.uri, src.format)
+        )
+    if isinstance(step, models.DeployStep):
+        end = step.endpoint
+        return ir.DeployDetails(
+            None
+            if end is None
+            else ir.Endpoint(end.name, end.instance_type, end.min_replicas, end.max_replicas)
+        )
+    if isinstance(step, models.MonitorStep):
+        drift = None if step.drift is None else ir.Drift(step.drift.metric, step.drift.threshold)
+        return ir.MonitorDetails(drift, step.schedule)
+    if isinstance(step, models.TransformStep):
+        return ir.TransformDetails()
+    assert isinstance(step, models.ContainerStep), f"no details for {step_kind(step)} steps"
+    return ir.ContainerDetails()
+
+
+def _train_details(step: models.TrainStep | models.TuneStep) -> ir.Details:
+    hyperparameters = None if step.hyperparameters is None else ir.FrozenMap(step.hyperparameters)
+    if isinstance(step, models.TrainStep):
+        return ir.TrainDetails(step.framework, step.task, hyperparameters)
+    objective = step.objective
+    space = step.search_space
+    return ir.TuneDetails(
+        framework=step.framework,
+        task=step.task,
+        hyperparameters=hyperparameters,
+        objective=None if objective is None else ir.Objective(objective.metric, objective.goal),
+        search_space=None
+        if space is None
+        else ir.FrozenMap(
+            {
+                name: ir.SearchDimension(
+                    d.type, d.min, d.max, None if d.values is None else tuple(d.values), d.scale
+                )
+                for name, d in space.items()
+            }
+        ),
+        max_trials=step.max_trials,
+        parallel_trials=step.parallel_trials,
     )
 
 

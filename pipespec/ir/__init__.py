@@ -7,14 +7,31 @@ authoring order, so every backend emits steps in the same stable order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import typing
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from pipespec.diagnostics import Span
 from pipespec.fill.scripts import Script
+from pipespec.ir.details import (
+    ContainerDetails,
+    DeployDetails,
+    Details,
+    Drift,
+    Endpoint,
+    EvaluateDetails,
+    IngestDetails,
+    IngestSource,
+    MonitorDetails,
+    Objective,
+    SearchDimension,
+    TrainDetails,
+    TransformDetails,
+    TuneDetails,
+)
 from pipespec.ir.features import Feature
+from pipespec.ir.frozen import FrozenMap, Record, freeze, thaw
 
 # What backends may use of the rest of the package comes through here: the condition AST
 # and the placeholder segments the IR carries, and the language features.
@@ -38,72 +55,75 @@ from pipespec.spec.references import (
 )
 
 __all__ = [
+    "DEP_KINDS",
+    "PARAMETER_TYPES",
     "ArtifactRef",
     "BoolOp",
     "Compare",
+    "ContainerDetails",
+    "Dep",
+    "DepKind",
+    "DeployDetails",
+    "Details",
+    "Drift",
+    "Endpoint",
+    "EvaluateDetails",
     "Expr",
     "Feature",
+    "FrozenMap",
+    "IngestDetails",
+    "IngestSource",
     "InputSource",
     "Literal",
     "LiteralUri",
+    "MonitorDetails",
     "Not",
+    "Objective",
     "ParamRef",
     "Placeholder",
+    "Record",
     "Ref",
     "Script",
+    "SearchDimension",
     "Segment",
     "Text",
+    "TrainDetails",
+    "TransformDetails",
+    "TuneDetails",
     "condition_refs",
+    "freeze",
+    "is_parameter",
+    "thaw",
 ]
 
+# Why one step waits for another: it reads an output (`data`), tests one in `when:`
+# (`condition`), fans out over one (`foreach`), or lists the step in `after:`. In this
+# order wherever kinds are listed.
+DepKind = typing.Literal["data", "foreach", "condition", "after"]  # not the condition Literal
+DEP_KINDS: tuple[DepKind, ...] = ("data", "foreach", "condition", "after")
 
-class FrozenMap(Mapping[str, Any]):
-    """An immutable, hashable mapping that keeps its (authoring) key order."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
-        self._items: dict[str, Any] = {k: freeze(v) for k, v in (items or {}).items()}
-
-    def __getitem__(self, key: str) -> Any:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
-        return hash(tuple(self._items.items()))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({self._items!r})"
-
-    def thaw(self) -> dict[str, Any]:
-        return {k: thaw(v) for k, v in self._items.items()}
+# Output types passed by value (a small JSON document a task returns) rather than as a
+# file at a URI: the parameter types, and metrics. The one definition every backend uses.
+PARAMETER_TYPES = frozenset({"metrics", "string", "int", "float", "bool", "list", "dict"})
 
 
-def freeze(value: Any) -> Any:
-    if isinstance(value, FrozenMap):
-        return value
-    if isinstance(value, Mapping):
-        return FrozenMap(value)
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
-    return value
+def is_parameter(type_name: str) -> bool:
+    """Whether an output (or the input reading it) of this type is a parameter, not an
+    artifact."""
+    return type_name in PARAMETER_TYPES
 
 
-def thaw(value: Any) -> Any:
-    """Plain JSON-like data again (dicts and lists), for emitters."""
-    if isinstance(value, FrozenMap):
-        return value.thaw()
-    if isinstance(value, tuple):
-        return [thaw(v) for v in value]
-    return value
+@dataclass(frozen=True)
+class Dep:
+    """One edge of the DAG: ``target`` waits for ``source``, for every reason in ``kinds``
+    (one edge can be data *and* a condition)."""
+
+    source: str
+    target: str
+    kinds: tuple[DepKind, ...]  # at least one, in DEP_KINDS order
+
+    def has(self, kind: DepKind) -> bool:
+        return kind in self.kinds
 
 
 @dataclass(frozen=True)
@@ -140,11 +160,20 @@ class Input:
     def upstream(self) -> str | None:
         return self.source.step if isinstance(self.source, ArtifactRef) else None
 
+    @property
+    def is_parameter(self) -> bool:
+        return is_parameter(self.type)
+
 
 @dataclass(frozen=True)
 class Output:
     name: str
     type: str
+
+    @property
+    def is_parameter(self) -> bool:
+        """A value the step writes as JSON at ``${outputs.NAME}`` (not an artifact)."""
+        return is_parameter(self.type)
 
 
 @dataclass(frozen=True)
@@ -178,6 +207,7 @@ class Step:
     inputs: tuple[Input, ...]
     outputs: tuple[Output, ...]
     upstream: tuple[str, ...]  # every direct dependency, in pipeline order
+    deps: tuple[Dep, ...]  # the same dependencies with their kinds (target is this step)
     after: tuple[str, ...]  # dependencies written in `after:`
     condition: Expr | None
     condition_text: str | None
@@ -186,7 +216,7 @@ class Step:
     retries: int
     retry_delay_s: int | None
     timeout_s: int | None
-    details: FrozenMap  # kind-specific fields: framework, endpoint, search_space, ...
+    details: Details  # the kind's own fields, typed: TuneDetails, DeployDetails, ...
     target_images: FrozenMap  # target -> image from the catalog, when no image was written
     target_overrides: FrozenMap  # per-target step settings, e.g. {"sagemaker": {...}}
     provenance: FrozenMap  # field -> "user" | "default" | "kind" | "catalog:..." | "llm:..."
@@ -221,5 +251,6 @@ class Pipeline:
         return {s.id: s for s in self.steps}
 
     @property
-    def edges(self) -> tuple[tuple[str, str], ...]:
-        return tuple((u, s.id) for s in self.steps for u in s.upstream)
+    def edges(self) -> tuple[Dep, ...]:
+        """Every edge with its kinds, by target then source in pipeline order."""
+        return tuple(dep for s in self.steps for dep in s.deps)
