@@ -156,10 +156,10 @@ def stage_times(spec: Path) -> dict[str, float]:
             finally:
                 times["complete"] += time.perf_counter() - started
 
-        def rend(pipeline: Any) -> Any:
+        def rend(pipeline: Any, settings: Any = None) -> Any:
             started = time.perf_counter()
             try:
-                return originals[1](pipeline)
+                return originals[1](pipeline, settings)
             finally:
                 times["render"] += time.perf_counter() - started
 

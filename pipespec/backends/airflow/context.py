@@ -1,0 +1,114 @@
+"""What every part of the Airflow renderer shares for one pipeline: its settings
+(``targets.airflow``), the task variable of each step, the diagnostics found while
+rendering, and the facts about steps that several parts need (tuned? mapped? argv?)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends.airflow.jinja_text import escape_literal
+from pipespec.backends.layout import output_path, spec_relative_to
+from pipespec.backends.placeholders import is_parameter_type, named_outputs
+from pipespec.diagnostics import Diagnostic, Severity, Span
+
+XCOM_RETURN = "/airflow/xcom/return.json"
+DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_LOCAL_ROOT = "/tmp/pipespec-artifacts"
+TARGET = "airflow"
+
+
+def dag_path(pipeline: ir.Pipeline) -> str:
+    """The DAG file, relative to the output root."""
+    return output_path(TARGET, pipeline.name, "py")
+
+
+class Context:
+    def __init__(self, pipeline: ir.Pipeline, settings: Mapping[str, Any]) -> None:
+        self.p = pipeline
+        self.version: str = settings.get("version", "3")
+        self.operator: str = settings.get("operator", "kubernetes")
+        self.namespace: str | None = settings.get("namespace")
+        self.conn_id: str | None = settings.get("kubernetes_conn_id")
+        self.start_date: str = settings.get("start_date") or DEFAULT_START_DATE
+        self.tags: list[str] = settings.get("tags") or ["pipespec"]
+        root = settings.get("artifact_root")
+        self.diags: list[Diagnostic] = []
+        if root is None:
+            root = DEFAULT_LOCAL_ROOT
+            if self.operator == "kubernetes" and _has_artifacts(pipeline):
+                self.warn(
+                    f"no targets.airflow.artifact_root: artifacts go to {root} inside each "
+                    "pod and are not shared between tasks",
+                    None,
+                    "set artifact_root to an s3://, gs:// or mounted path",
+                )
+        self.root: str = root.rstrip("/")
+        self.vars: dict[str, str] = {}
+        for i, step in enumerate(pipeline.steps):
+            self.vars[step.id] = f"t{i}_{step.id.replace('-', '_')}"
+        self.secrets = {s.name: s for s in pipeline.secrets}
+        self.params = {p.name: p for p in pipeline.params}
+        self.spec_path = spec_relative_to(dag_path(pipeline), pipeline.source_file)
+
+    @property
+    def kubernetes(self) -> bool:
+        return self.operator == "kubernetes"
+
+    # --- diagnostics -----------------------------------------------------------------------
+
+    def warn(self, message: str, step: ir.Step | None, hint: str | None = None) -> None:
+        # A pipeline-wide warning points at the spec itself, so a CI annotation has a file.
+        span = step.span if step is not None else Span(self.p.steps[0].span.file, 1, 1)
+        self.diags.append(Diagnostic("PS600", message, span, hint, Severity.WARNING))
+
+    def error(self, message: str, step: ir.Step, hint: str | None = None) -> None:
+        self.diags.append(Diagnostic("PS600", message, step.span, hint))
+
+    # --- where values travel ---------------------------------------------------------------
+
+    def xcom_key(self, output: str) -> str:
+        """A pod returns one XCom (its return.json); a local task pushes one per output."""
+        return "return_value" if self.kubernetes else output
+
+    def artifact_uri(self, step: ir.Step, output: str, *, mapped_item: bool) -> str:
+        base = escape_literal(self.root)
+        uri = f"{base}/{self.p.name}/{{{{ run_id }}}}/{step.id}/{output}"
+        return uri + ("/{{ ti.map_index }}" if mapped_item else "")
+
+
+def natively_tuned(step: ir.Step) -> bool:
+    """A tune step Airflow runs as a fan-out of trials: it runs pipespec's train script,
+    which takes each trial's hyperparameters as `--name=value` arguments."""
+    return (
+        step.kind == "tune"
+        and step.script is not None
+        and step.script.name == "pipespec:train"
+        and bool(step.details.get("search_space"))
+        and "max_trials" in step.details
+        and "objective" in step.details
+    )
+
+
+def is_mapped(step: ir.Step) -> bool:
+    return step.foreach is not None or natively_tuned(step)
+
+
+def argv_of(step: ir.Step) -> tuple[tuple[ir.Segment, ...], ...]:
+    """The step's argv; a script travels inline, as `python -c <source> <args>`."""
+    if step.script is not None:
+        return ((ir.Text("python"),), (ir.Text("-c"),), (ir.Text(step.script.source),), *step.args)
+    return step.command
+
+
+def written_parameter_outputs(step: ir.Step) -> list[str]:
+    """Parameter/metrics outputs the step's command or env actually names."""
+    named = named_outputs((*argv_of(step), *(value for _, value in step.env)))
+    return [o.name for o in step.outputs if is_parameter_type(o.type) and o.name in named]
+
+
+def _has_artifacts(pipeline: ir.Pipeline) -> bool:
+    return any(
+        o.type in ("dataset", "model", "artifact") for s in pipeline.steps for o in s.outputs
+    )

@@ -1,0 +1,106 @@
+"""The placeholder walk: one argument or env value of a step (a tuple of IR segments)
+turned into a target's own values, by a per-backend ``Resolver``.
+
+The walk decides *what* each ``${...}`` means (a run-time param, an input fed by a param,
+a literal URI, another step's artifact or parameter output, the step's own output, the
+current fan-out item); the resolver decides only *how* the target spells it. A new backend
+subclasses ``Resolver`` and never re-implements the dispatch.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+from pipespec import ir
+
+T = TypeVar("T")
+
+# Outputs of these types are small values a step reports (a target's parameter, XCom,
+# output parameter...); every other output type (dataset, model, artifact) is a file or
+# directory at a URI. The one definition backends use.
+PARAMETER_OUTPUT_TYPES = ("metrics", "string", "int", "float", "bool", "list", "dict")
+
+
+def is_parameter_type(type_name: str) -> bool:
+    """An output or input of this type travels as a value, not as a file."""
+    return type_name in PARAMETER_OUTPUT_TYPES
+
+
+class Resolver(ABC, Generic[T]):
+    """How one target spells each kind of segment. ``T`` is what the target builds: a
+    string for a templated field, a dict for a data target's reference, ..."""
+
+    @abstractmethod
+    def text(self, step: ir.Step, text: str) -> T:
+        """Literal text between placeholders (escape it for the target here)."""
+
+    @abstractmethod
+    def param(self, step: ir.Step, name: str) -> T:
+        """``${params.NAME}``: a run-time pipeline parameter."""
+
+    def input_param(self, step: ir.Step, inp: ir.Input, source: ir.ParamRef) -> T:
+        """``${inputs.X}`` where X is fed by a param; by default the param itself."""
+        return self.param(step, source.name)
+
+    @abstractmethod
+    def input_literal(self, step: ir.Step, inp: ir.Input, source: ir.LiteralUri) -> T:
+        """``${inputs.X}`` where X is a literal URI written in the spec."""
+
+    @abstractmethod
+    def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
+        """``${inputs.X}`` where X is another step's artifact (a file or directory)."""
+
+    @abstractmethod
+    def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
+        """``${inputs.X}`` where X is another step's parameter or metrics output."""
+
+    @abstractmethod
+    def output(self, step: ir.Step, output: ir.Output) -> T:
+        """``${outputs.NAME}``: where the step writes its own output."""
+
+    @abstractmethod
+    def item(self, step: ir.Step) -> T:
+        """``${item}``: the current fan-out item of a ``foreach:`` step."""
+
+
+def resolve(step: ir.Step, seg: ir.Placeholder, resolver: Resolver[T]) -> T:
+    """One placeholder of ``step``. Validation guarantees every name it carries exists."""
+    if seg.root == "item":
+        return resolver.item(step)
+    name = str(seg.name)
+    if seg.root == "params":
+        return resolver.param(step, name)
+    if seg.root == "outputs":
+        return resolver.output(step, next(o for o in step.outputs if o.name == name))
+    inp = step.input(name)
+    if inp is None:  # the validator reports an unknown input before any backend runs
+        raise KeyError(f"step '{step.id}' has no input '{name}'")
+    source = inp.source
+    if isinstance(source, ir.ParamRef):
+        return resolver.input_param(step, inp, source)
+    if isinstance(source, ir.LiteralUri):
+        return resolver.input_literal(step, inp, source)
+    if is_parameter_type(inp.type):
+        return resolver.input_parameter(step, inp, source)
+    return resolver.input_artifact(step, inp, source)
+
+
+def walk(step: ir.Step, segments: Iterable[ir.Segment], resolver: Resolver[T]) -> list[T]:
+    """Each segment of one value, resolved in order (the caller joins them)."""
+    return [
+        resolver.text(step, seg.text) if isinstance(seg, ir.Text) else resolve(step, seg, resolver)
+        for seg in segments
+    ]
+
+
+def named_outputs(values: Iterable[Iterable[ir.Segment]]) -> set[str]:
+    """The ``${outputs.NAME}`` names that these values (a step's argv and env) mention:
+    an output the command never names is one nothing writes."""
+    return {
+        str(seg.name)
+        for value in values
+        for seg in value
+        if isinstance(seg, ir.Placeholder) and seg.root == "outputs"
+    }
