@@ -17,16 +17,6 @@ from pipespec import ir
 
 T = TypeVar("T")
 
-# Outputs of these types are small values a step reports (a target's parameter, XCom,
-# output parameter...); every other output type (dataset, model, artifact) is a file or
-# directory at a URI. The one definition backends use.
-PARAMETER_OUTPUT_TYPES = ("metrics", "string", "int", "float", "bool", "list", "dict")
-
-
-def is_parameter_type(type_name: str) -> bool:
-    """An output or input of this type travels as a value, not as a file."""
-    return type_name in PARAMETER_OUTPUT_TYPES
-
 
 class Resolver(ABC, Generic[T]):
     """How one target spells each kind of segment. ``T`` is what the target builds: a
@@ -82,7 +72,7 @@ def resolve(step: ir.Step, seg: ir.Placeholder, resolver: Resolver[T]) -> T:
         return resolver.input_param(step, inp, source)
     if isinstance(source, ir.LiteralUri):
         return resolver.input_literal(step, inp, source)
-    if is_parameter_type(inp.type):
+    if inp.is_parameter:  # a value the producer reports (the IR's one definition)
         return resolver.input_parameter(step, inp, source)
     return resolver.input_artifact(step, inp, source)
 

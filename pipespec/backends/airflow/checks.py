@@ -1,17 +1,11 @@
-"""The diagnostics only the Airflow backend finds: ``check_consumers`` (a parameter
-output someone reads that nothing writes) and ``check_step`` (what Airflow cannot do for a
-step, or does differently)."""
+"""The diagnostics only the Airflow backend finds: what Airflow cannot do for a step, or
+does differently. (A parameter output someone reads that nothing writes is the compiler's
+check, PS410, for every target; only its one-per-pod limit is Airflow's.)"""
 
 from __future__ import annotations
 
 from pipespec import ir
-from pipespec.backends.airflow.context import (
-    Context,
-    argv_of,
-    natively_tuned,
-    written_parameter_outputs,
-)
-from pipespec.backends.placeholders import is_parameter_type
+from pipespec.backends.airflow.context import Context, natively_tuned, written_parameter_outputs
 
 # Kind fields Airflow has no construct for: the step's command must act on them.
 _UNMAPPED_FIELDS = {
@@ -19,34 +13,6 @@ _UNMAPPED_FIELDS = {
     "deploy": ("endpoint",),
     "monitor": ("drift",),
 }
-
-
-def check_consumers(ctx: Context) -> None:
-    """A parameter output someone reads must be written by its producer's command."""
-    for step in ctx.p.steps:
-        reads: list[tuple[str, str]] = [
-            (i.source.step, i.source.output)
-            for i in step.inputs
-            if isinstance(i.source, ir.ArtifactRef) and is_parameter_type(i.type)
-        ]
-        if step.condition is not None:
-            reads += [
-                (r.parts[0], r.parts[1])
-                for r in ir.condition_refs(step.condition)
-                if not r.is_param
-            ]
-        for producer_id, output in reads:
-            producer = ctx.p.step(producer_id)
-            if not argv_of(producer):
-                continue
-            if output not in written_parameter_outputs(producer):
-                ctx.error(
-                    f"step '{step.id}' reads {producer_id}.{output}, but the command of "
-                    f"'{producer_id}' never names ${{outputs.{output}}}, so nothing "
-                    "writes it",
-                    step,
-                    f"pass ${{outputs.{output}}} to the command of '{producer_id}'",
-                )
 
 
 def check_step(ctx: Context, step: ir.Step) -> None:
@@ -88,7 +54,7 @@ def check_step(ctx: Context, step: ir.Step) -> None:
             if step.kind != "monitor"
             else "the command must compute the drift itself",
         )
-    if step.kind == "monitor" and step.details.get("schedule"):
+    if isinstance(step.details, ir.MonitorDetails) and step.details.schedule:
         ctx.warn(
             f"monitor step '{step.id}' has its own schedule; on Airflow it runs once per "
             "DAG run (schedule a separate pipeline for periodic monitoring)",

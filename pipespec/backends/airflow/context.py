@@ -10,7 +10,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.airflow.jinja_text import escape_literal
 from pipespec.backends.layout import output_path, spec_relative_to
-from pipespec.backends.placeholders import is_parameter_type, named_outputs
+from pipespec.backends.placeholders import named_outputs
 from pipespec.diagnostics import Diagnostic, Severity, Span
 
 XCOM_RETURN = "/airflow/xcom/return.json"
@@ -85,9 +85,10 @@ def natively_tuned(step: ir.Step) -> bool:
         step.kind == "tune"
         and step.script is not None
         and step.script.name == "pipespec:train"
-        and bool(step.details.get("search_space"))
-        and "max_trials" in step.details
-        and "objective" in step.details
+        and isinstance(step.details, ir.TuneDetails)
+        and bool(step.details.search_space)
+        and step.details.max_trials is not None
+        and step.details.objective is not None
     )
 
 
@@ -105,10 +106,8 @@ def argv_of(step: ir.Step) -> tuple[tuple[ir.Segment, ...], ...]:
 def written_parameter_outputs(step: ir.Step) -> list[str]:
     """Parameter/metrics outputs the step's command or env actually names."""
     named = named_outputs((*argv_of(step), *(value for _, value in step.env)))
-    return [o.name for o in step.outputs if is_parameter_type(o.type) and o.name in named]
+    return [o.name for o in step.outputs if o.is_parameter and o.name in named]
 
 
 def _has_artifacts(pipeline: ir.Pipeline) -> bool:
-    return any(
-        o.type in ("dataset", "model", "artifact") for s in pipeline.steps for o in s.outputs
-    )
+    return any(not o.is_parameter for s in pipeline.steps for o in s.outputs)

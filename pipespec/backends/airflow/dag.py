@@ -92,18 +92,12 @@ def edges(ctx: Context, condition_vars: dict[str, str]) -> list[tuple[str, str]]
         if natively_tuned(step):
             out.append((ctx.vars[step.id], f"{ctx.vars[step.id]}_best"))
         when_var = condition_vars.get(step.id)
-        cond_refs: set[str] = set()
-        if step.condition is not None:
-            cond_refs = {r.parts[0] for r in ir.condition_refs(step.condition) if not r.is_param}
-        direct = {i.source.step for i in step.inputs if isinstance(i.source, ir.ArtifactRef)}
-        direct |= set(step.after)
-        if step.foreach is not None and step.foreach.ref is not None:
-            direct.add(step.foreach.ref.step)
-        for upstream in step.upstream:
-            if upstream in cond_refs and when_var is not None:
-                out.append((source(upstream), when_var))
-            if upstream in direct or when_var is None:
-                out.append((source(upstream), ctx.vars[step.id]))
+        for dep in step.deps:
+            if dep.has("condition") and when_var is not None:
+                out.append((source(dep.source), when_var))
+            # Data, foreach and `after:` reasons wait at the task itself.
+            if dep.kinds != ("condition",) or when_var is None:
+                out.append((source(dep.source), ctx.vars[step.id]))
         if when_var is not None:
             out.append((when_var, ctx.vars[step.id]))
     return list(dict.fromkeys(out))

@@ -15,7 +15,6 @@ from pipespec.backends.airflow.context import Context
 from pipespec.backends.airflow.jinja_text import escape_literal
 from pipespec.backends.airflow.operators import KwargsFactory
 from pipespec.backends.airflow.pycode import DagView, FunctionView, TaskView
-from pipespec.backends.placeholders import is_parameter_type
 from pipespec.pysafe import Code, py_ident, py_literal
 
 _MARKER = re.compile("\x00(item|hp:[^\x00]*)\x00")
@@ -124,16 +123,19 @@ def tuned_tasks(
     so reproducible), the step maps one task per trial (at most `parallel_trials` at a
     time), and `<step>.best` picks the trial by the objective and reports its outputs."""
     var = ctx.vars[step.id]
-    details = ir.thaw(step.details)
-    space: dict[str, Any] = details["search_space"]
+    details = step.details
+    # natively_tuned(step) holds: the search space, trial count and objective are set.
+    assert isinstance(details, ir.TuneDetails)
+    assert details.objective is not None and details.max_trials is not None
+    space: dict[str, Any] = ir.thaw(details.search_space)
     extra = tuple(escape_literal(f"--{n}=") + _marker(n) for n in sorted(space))
     fixed, template = factory(ctx, step, None, extra)
     const, space_const = f"_{var.upper()}_TEMPLATE", f"_{var.upper()}_SPACE"
     view.constants.append((const, split_markers(template)))
     view.constants.append((space_const, space))
     seed = int(hashlib.sha256(f"{ctx.p.name}/{step.id}".encode()).hexdigest()[:8], 16)
-    trials = int(details["max_trials"])
-    parallel = int(details.get("parallel_trials") or 1)
+    trials = details.max_trials
+    parallel = int(details.parallel_trials or 1)
     kwargs_fn, trials_fn = f"_{var}_kwargs", f"_{var}_trials"
     fill_trial = Code(f"return _fill_item({py_ident(const)}, trial)")
     view.functions.append(FunctionView(kwargs_fn, Code("trial"), fill_trial))
@@ -159,23 +161,23 @@ def tuned_tasks(
             expand=Code(f"{py_ident(trials_var)}.output.map({py_ident(kwargs_fn)})"),
         )
     )
-    _best_task(ctx, step, view, details["objective"], trials)
+    _best_task(ctx, step, view, details.objective, trials)
 
 
 def _best_task(
-    ctx: Context, step: ir.Step, view: DagView, objective: dict[str, Any], trials: int
+    ctx: Context, step: ir.Step, view: DagView, objective: ir.Objective, trials: int
 ) -> None:
     """`<step>.best`: picks the best trial by the objective and reports its outputs."""
     var = ctx.vars[step.id]
     best_fn = f"_{var}_best"
-    artifacts = [o.name for o in step.outputs if not is_parameter_type(o.type)]
+    artifacts = [o.name for o in step.outputs if not o.is_parameter]
     best_args = ", ".join(
         [
             "context",
             py_literal(step.id),
             py_literal(ctx.xcom_key("metrics")),
-            py_literal(objective["metric"]),
-            py_literal(objective["goal"]),
+            py_literal(objective.metric),
+            py_literal(objective.goal),
             str(trials),
             py_literal(f"{ctx.root}/{ctx.p.name}"),
             py_literal(artifacts),
@@ -193,8 +195,7 @@ def _best_task(
                 ("task_id", f"{step.id}.best"),
                 (
                     "doc_md",
-                    f"The best of `{step.id}`'s trials by {objective['metric']} "
-                    f"({objective['goal']})",
+                    f"The best of `{step.id}`'s trials by {objective.metric} ({objective.goal})",
                 ),
                 ("python_callable", Code(best_fn)),
             ],

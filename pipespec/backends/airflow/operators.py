@@ -19,7 +19,6 @@ from pipespec.backends.airflow.context import (
 )
 from pipespec.backends.airflow.pycode import call
 from pipespec.backends.airflow.text import JinjaResolver, plain
-from pipespec.backends.placeholders import is_parameter_type
 from pipespec.pysafe import Code
 
 Kwargs = tuple[list[tuple[str, Any]], dict[str, Any]]
@@ -101,7 +100,7 @@ def local_kwargs(
     outputs = {
         o.name: ctx.artifact_uri(step, o.name, mapped_item=is_mapped(step))
         for o in step.outputs
-        if is_parameter_type(o.type)
+        if o.is_parameter
     }
     connections = {}
     for use in step.secrets:

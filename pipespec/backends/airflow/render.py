@@ -17,7 +17,7 @@ from typing import Any
 
 from pipespec import __version__, ir
 from pipespec.backends import RenderResult
-from pipespec.backends.airflow.checks import check_consumers, check_step
+from pipespec.backends.airflow.checks import check_step
 from pipespec.backends.airflow.conditions import condition_task
 from pipespec.backends.airflow.context import (
     TARGET,
@@ -68,7 +68,6 @@ def render_text(ctx: Context) -> str:
         dag_kwargs=[(k, v) for k, v in dag_kwargs(ctx) if v is not None],
     )
     condition_vars: dict[str, str] = {}
-    check_consumers(ctx)
     for step in ctx.p.steps:
         when_var = condition_task(ctx, step, view)
         if when_var is not None:

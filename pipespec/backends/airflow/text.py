@@ -7,7 +7,7 @@ from __future__ import annotations
 from pipespec import ir
 from pipespec.backends.airflow.context import XCOM_RETURN, Context, is_mapped, natively_tuned
 from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
-from pipespec.backends.placeholders import Resolver, is_parameter_type, walk
+from pipespec.backends.placeholders import Resolver, walk
 
 
 class JinjaResolver(Resolver[str]):
@@ -50,7 +50,7 @@ class JinjaResolver(Resolver[str]):
         return "{{ " + pull + ("" if inp.type == "string" else " | tojson") + " }}"
 
     def output(self, step: ir.Step, output: ir.Output) -> str:
-        if is_parameter_type(output.type) and self.ctx.kubernetes:
+        if output.is_parameter and self.ctx.kubernetes:
             return XCOM_RETURN
         return self.ctx.artifact_uri(step, output.name, mapped_item=is_mapped(step))
 
