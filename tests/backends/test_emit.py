@@ -4,6 +4,7 @@ YAML 1.2 one), and the bytes depend only on the data (sorted keys)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from io import StringIO
@@ -105,7 +106,8 @@ def _yaml11() -> list[Any]:
 
     readers.append(ruamel_11)
     try:
-        import yaml as pyyaml
+        # By name: PyYAML ships no type stubs, and pipespec does not depend on it.
+        pyyaml = importlib.import_module("yaml")
     except ImportError:  # not a dependency of pipespec; ruamel covers YAML 1.1 then
         return readers
     readers.append(pyyaml.safe_load)
