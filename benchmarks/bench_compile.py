@@ -46,12 +46,14 @@ from benchmarks import generate
 
 STAGES = ("load", "validate", "fill", "graph", "lower", "complete", "render")
 # Stages inside ``analyze_file``: (stage, module whose attribute analyze_file calls, name).
-# ``driver`` imports ``read_spec_source`` (``read_spec_file`` before it) at module level; the
+# ``api`` (``compiler.driver`` before it) imports ``read_spec_source`` (``read_spec_file``
+# before that) at module level; the
 # others are imported from their modules when ``analyze_file`` runs, so wrapping the module
 # attribute times the real call. A stage a pipespec lacks is skipped.
 _INNER_STAGES = (
     ("load", "pipespec.compiler.driver", "read_spec_file"),
     ("load", "pipespec.compiler.driver", "read_spec_source"),
+    ("load", "pipespec.api", "read_spec_source"),
     ("validate", "pipespec.spec.validate", "validate_spec"),
     ("fill", "pipespec.fill.engine", "apply_fill"),
     ("graph", "pipespec.compiler.graph", "build_graph"),
@@ -67,21 +69,28 @@ def compile_policy() -> dict[str, bool]:
     """How ``pipespec compile`` runs ``analyze_file`` in the pipespec being measured."""
     import inspect
 
-    from pipespec.compiler import build
-    from pipespec.compiler.driver import analyze_file
-
+    build = _runner()
     return {
-        "fill": "fill" in inspect.signature(analyze_file).parameters,
+        "fill": "fill" in inspect.signature(build.analyze_file).parameters,
         "gc_paused": hasattr(build, "no_cyclic_gc"),
     }
 
 
+def _runner() -> Any:
+    """The module that runs the stages: ``pipespec.api``, or in an older pipespec
+    ``compiler.build`` (``build``, ``no_cyclic_gc``) with ``analyze_file`` from its driver."""
+    try:
+        return importlib.import_module("pipespec.api")
+    except ImportError:
+        build = importlib.import_module("pipespec.compiler.build")
+        driver = importlib.import_module("pipespec.compiler.driver")
+        return type("OldRunner", (), {**vars(build), "analyze_file": driver.analyze_file})
+
+
 def _gc_policy() -> AbstractContextManager[object]:
     """``build()``'s own GC policy (``no_cyclic_gc``) when this pipespec has one."""
-    from pipespec.compiler import build
-
     pause: Callable[[], AbstractContextManager[object]] | None = getattr(
-        build, "no_cyclic_gc", None
+        _runner(), "no_cyclic_gc", None
     )
     return pause() if pause is not None else nullcontext()
 
@@ -94,8 +103,8 @@ def compile_in_process(spec: Path) -> str:
     """
     from pipespec.backends.airflow.render import render_dag
     from pipespec.compiler.complete import check_complete
-    from pipespec.compiler.driver import analyze_file
 
+    analyze_file = _runner().analyze_file
     kwargs: dict[str, Any] = {"fill": True} if compile_policy()["fill"] else {}
     with _gc_policy():
         analysis = analyze_file(spec, **kwargs)

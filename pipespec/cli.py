@@ -1,8 +1,9 @@
-"""The `pipespec` command line.
+"""The `pipespec` command line: click -> pipespec.api -> print the diagnostics -> exit code.
 
-Heavy modules (pydantic models, networkx, jsonschema, openai) are imported inside the
-commands that need them, so `pipespec --help` starts fast. Exit codes: 0 ok, 1 spec errors,
-2 usage or environment errors.
+The stages run in pipespec.api (the library); this module parses arguments, prints results
+and chooses the exit code. Heavy modules (pydantic models, networkx, jsonschema, openai) are
+imported inside the commands that need them, so `pipespec --help` starts fast. Exit codes:
+0 ok, 1 spec errors, 2 usage or environment errors.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pipespec.cli_limits import OUTPUT_LIMIT_OPTION, SPEC_LIMIT_OPTION
 from pipespec.diagnostics import printable, printable_lines, printable_path
 
 if TYPE_CHECKING:
-    from pipespec.compiler.driver import Analysis
+    from pipespec.api import Analysis
     from pipespec.diagnostics import Diagnostic
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
@@ -71,9 +72,9 @@ def _exit_code(diagnostics: Sequence[Diagnostic]) -> int:
 
 
 def _analyze(specs: Sequence[Path]) -> list[Analysis]:
-    from pipespec.compiler.driver import analyze_file
+    from pipespec import api
 
-    return [analyze_file(p) for p in specs]
+    return api.analyze(specs)
 
 
 class _Main(click.Group):
@@ -165,65 +166,15 @@ OUT_OPTION = click.option(
 )
 
 
-def _recover(specs: Sequence[Path], out: Path | None) -> list[Diagnostic]:
-    """Finish or undo what an interrupted compile or fill left in the folders of this run."""
-    from pipespec.compiler.build import output_root
-    from pipespec.output import recover
+def _targets(target: str, diag_format: str) -> list[str]:
+    """The ``--target`` names; an unknown one is a usage error (exit 2)."""
+    from pipespec.api import resolve_targets
 
-    folders = [p for s in specs for p in (s.parent, output_root(s, out))]
-    return [p.diagnostic() for p in recover(folders)]
-
-
-def _write(outputs: dict[Path, dict[str, str]], diag_format: str) -> None:
-    """Write every output folder of the run at once; exit 2 with diagnostics on failure."""
-    from pipespec.output import OutputError, commit
-
-    try:
-        notes = commit(outputs)
-    except OutputError as exc:
-        notes = exc.problems
-    diags = [p.diagnostic() for p in notes]
-    if diags:  # an empty list would print a second JSON document
-        _emit(diags, [], diag_format)
-    if _exit_code(diags) != EXIT_OK:
-        sys.exit(_exit_code(diags))
-
-
-def _build(
-    specs: tuple[Path, ...],
-    target: str,
-    out: Path | None,
-    diag_format: str,
-    locked: bool | None,
-    *,
-    defer_warnings: bool = False,
-) -> Any:
-    """Build in memory; on errors print every diagnostic and exit.
-
-    With ``defer_warnings`` a run without errors leaves the specs' warnings in
-    ``result.diagnostics`` for the caller to print with its own findings: one report, and
-    one JSON document, per command.
-    """
-    from pipespec.compiler.build import build, resolve_targets
-
-    targets, target_diags = resolve_targets(target)
-    if target_diags:
-        _emit(target_diags, [], diag_format)
+    targets, problems = resolve_targets(target)
+    if problems:
+        _emit(problems, [], diag_format)
         sys.exit(EXIT_USAGE)
-    recovered = _recover(specs, out)  # before the lock files and outputs are read
-    result = build(
-        list(specs), targets, out, locked=_default_locked() if locked is None else locked
-    )
-    code = _exit_code(recovered + result.diagnostics)
-    if code != EXIT_OK or not defer_warnings:
-        _emit(recovered + result.diagnostics, result.analyses, diag_format)
-        if code != EXIT_OK:
-            sys.exit(code)
-    elif diag_format == "human":
-        _emit(recovered, [], diag_format)  # what this run found on disk, not spec warnings
-    else:
-        result.diagnostics[:0] = recovered  # one document for machines
-    return result
+    return targets
 
 
 @main.command(name="compile")
@@ -245,9 +196,20 @@ def compile_(
 
     Reads only the spec, its lock file and the built-in catalog: no network.
     """
-    result = _build(specs, target, out, diag_format, locked)
-    _write(result.outputs, diag_format)
-    for root, files in sorted(result.outputs.items()):
+    from pipespec import api
+
+    targets = _targets(target, diag_format)
+    locked = _default_locked() if locked is None else locked
+    result = api.compile(list(specs), targets, out, locked=locked)
+    found = result.recovered + result.diagnostics
+    _emit(found, result.analyses, diag_format)
+    if _exit_code(found) != EXIT_OK:
+        sys.exit(_exit_code(found))
+    if result.write_diagnostics:  # an empty list would print a second JSON document
+        _emit(result.write_diagnostics, [], diag_format)
+    if _exit_code(result.write_diagnostics) != EXIT_OK:
+        sys.exit(_exit_code(result.write_diagnostics))
+    for root, files in sorted(result.written.items()):
         if diag_format == "human":
             for rel in sorted(files):
                 click.echo(f"wrote {printable((root / rel).as_posix())}")
@@ -270,45 +232,33 @@ def check(
     diag_format: str,
 ) -> None:
     """Fail (exit 1) when generated files or lock entries on disk are stale, missing or extra."""
-    from pipespec.diagnostics import Diagnostic, Span
-    from pipespec.output import compare
+    from pipespec import api
 
-    result = _build(
-        specs, target, out, diag_format, True if locked is None else locked, defer_warnings=True
-    )
-    stale: list[Diagnostic] = []
-    recompile = "run `pipespec compile` with the same arguments and commit the result"
-    orphan_hint = (
-        "pipespec generated it, but no spec of this run does (a renamed or removed "
-        "pipeline?): delete it, or check it together with the spec that generates it"
-    )
-    for root, files in sorted(result.outputs.items()):
-        drift = compare(root, files, result.owned.get(root, []))
-        if drift.diff and diag_format != "json":  # stdout carries the JSON document
-            click.echo(printable_lines(drift.diff), nl=False)
-        stale.extend(p.diagnostic() for p in drift.problems)
-        for kind, rels, hint in (
-            ("missing", drift.missing, recompile),
-            ("changed", drift.changed, recompile),
-            ("extra", drift.extra, recompile),
-            ("orphaned", drift.orphaned, orphan_hint),
-        ):
-            for rel in rels:
-                path = (root / rel).as_posix()
-                # At the file itself, so a CI annotation lands on it (line 1: the whole file).
-                where = Span(path, 1, 1)
-                stale.append(Diagnostic("PS602", f"{path} is {kind}", where, hint))
+    targets = _targets(target, diag_format)
+    result = api.check(list(specs), targets, out, locked=True if locked is None else locked)
+    found = result.recovered + result.diagnostics
+    if _exit_code(found) != EXIT_OK:
+        _emit(found, result.analyses, diag_format)
+        sys.exit(_exit_code(found))
     # `compile` printed the specs' warnings when it wrote these files; up-to-date files
     # mean it ran, so a person sees each warning once. Machines and a failing check get all.
+    # What this run found on disk (recovered) is new, so a person sees it first.
     warnings = result.diagnostics
-    if stale or diag_format != "human":
-        _emit([*warnings, *stale], result.analyses, diag_format)
+    if diag_format == "human":
+        _emit(result.recovered, [], diag_format)
+    else:
+        warnings = found  # one document for machines
+    if diag_format != "json":  # stdout carries the JSON document
+        for diff in result.diffs:
+            click.echo(printable_lines(diff), nl=False)
+    if result.stale or diag_format != "human":
+        _emit([*warnings, *result.stale], result.analyses, diag_format)
     elif warnings:
         click.echo(
             f"{len(warnings)} warning(s), not repeated: `pipespec compile` prints them", err=True
         )
-    if stale:
-        sys.exit(_exit_code(stale))
+    if result.stale:
+        sys.exit(_exit_code(result.stale))
     if diag_format == "human":
         click.echo("generated files are up to date")
     sys.exit(EXIT_OK)
@@ -333,17 +283,15 @@ def fill(
     diag_format: str,
 ) -> None:
     """Complete underspecified steps and pin the result in a lock file beside each spec."""
-    from pipespec.fill.command import run_fill_command
+    from pipespec import api
 
-    code = run_fill_command(
-        list(specs),
-        dry_run=dry_run,
-        model=model,
-        base_url=base_url,
-        emit=lambda diags, analyses: _emit(diags, analyses, diag_format),
-        echo=_say,
-    )
-    sys.exit(code)
+    report = api.fill(list(specs), dry_run=dry_run, model=model, base_url=base_url)
+    for message in report.messages:
+        _say(message, nl=False)
+    _emit(report.diagnostics, report.analyses, diag_format)
+    for line in report.usage:
+        _say(line)
+    sys.exit(_exit_code(report.diagnostics))
 
 
 @main.command()
@@ -353,7 +301,7 @@ def fill(
 @SPEC_LIMIT_OPTION
 def explain(spec: Path, step_id: str, locked: bool | None) -> None:
     """Print each field of a step's complete form with its value and where it came from."""
-    from pipespec.compiler.driver import analyze_file
+    from pipespec.api import analyze_file
     from pipespec.compiler.explain import explain_step
 
     analysis = analyze_file(spec, fill=True, locked=bool(locked))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipespec.compiler.driver import analyze_file
+from pipespec.api import analyze_file
 from pipespec.diagnostics import render_human
 
 CASES = Path(__file__).parent / "cases" / "bad"

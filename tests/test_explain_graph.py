@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from pipespec.api import analyze_file
 from pipespec.cli import main
-from pipespec.compiler.driver import analyze_file
 from pipespec.compiler.explain import explain_rows
 from tests.conftest import EXAMPLES
 

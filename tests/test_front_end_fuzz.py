@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from pipespec import backends
+from pipespec.api import Analysis, analyze_file
 from pipespec.compiler.complete import check_complete
-from pipespec.compiler.driver import Analysis, analyze_file
 from pipespec.compiler.explain import explain_step
 from pipespec.compiler.render_graph import render as render_graph
 from pipespec.spec.loader import read_spec_file

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipespec import limits
+from pipespec.api import build
 from pipespec.cli import main
 from pipespec.compiler.budget import estimate_step
-from pipespec.compiler.build import build
 
 
 def fanout_spec(name: str, items: int, args: int, width: int) -> str:

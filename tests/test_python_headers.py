@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipespec.compiler.driver import analyze_file
+from pipespec.api import analyze_file
 from pipespec.fill.template import ScriptFrame, assemble
 from pipespec.pysafe import PYTHON_PREAMBLE
 from tests.airflow.helpers import VARIANTS, render

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipespec.compiler.build import build
-from pipespec.compiler.driver import analyze_file
+from pipespec.api import analyze_file, build
 from pipespec.diagnostics import Diagnostic
 from pipespec.fill.engine import run_fill
 

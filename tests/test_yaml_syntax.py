@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipespec.compiler.driver import analyze_file
+from pipespec.api import analyze_file
 from pipespec.diagnostics import render_human
 from pipespec.spec.loader import load_spec_text
 

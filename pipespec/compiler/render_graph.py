@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipespec.compiler.driver import Analysis
+from pipespec.compiler.analysis import Analysis
 
 
 def _kind(analysis: Analysis, sid: str) -> str:

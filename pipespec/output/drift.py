@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipespec.diagnostics import Diagnostic, Span
 from pipespec.output.errors import Problem, os_problem
 
 
@@ -28,6 +29,28 @@ class Drift:
     @property
     def stale(self) -> bool:
         return bool(self.missing or self.changed or self.extra or self.orphaned)
+
+    def diagnostics(self, root: Path) -> list[Diagnostic]:
+        """What `pipespec check` reports: the problems, then PS602 for each stale file."""
+        found = [p.diagnostic() for p in self.problems]
+        for kind, rels, hint in (
+            ("missing", self.missing, _RECOMPILE),
+            ("changed", self.changed, _RECOMPILE),
+            ("extra", self.extra, _RECOMPILE),
+            ("orphaned", self.orphaned, _ORPHAN_HINT),
+        ):
+            for rel in rels:
+                path = (root / rel).as_posix()
+                # At the file itself, so a CI annotation lands on it (line 1: the whole file).
+                found.append(Diagnostic("PS602", f"{path} is {kind}", Span(path, 1, 1), hint))
+        return found
+
+
+_RECOMPILE = "run `pipespec compile` with the same arguments and commit the result"
+_ORPHAN_HINT = (
+    "pipespec generated it, but no spec of this run does (a renamed or removed "
+    "pipeline?): delete it, or check it together with the spec that generates it"
+)
 
 
 def unified_diff(path: Path, on_disk: str, new: str, label: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pipespec import ir
+from pipespec.api import analyze_file
 from pipespec.backends.airflow.render import render_dag
 from pipespec.compiler.complete import check_complete
-from pipespec.compiler.driver import analyze_file
 from pipespec.diagnostics import Severity
 
 VARIANTS = [("3", "kubernetes"), ("2", "kubernetes"), ("3", "local"), ("2", "local")]

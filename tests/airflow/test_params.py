@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pipespec.compiler.driver import analyze_file
+from pipespec.api import analyze_file
 from tests.airflow.helpers import VARIANTS, render
 
 SPEC = """pipespec: 1

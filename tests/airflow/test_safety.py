@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipespec.api import analyze_file
 from pipespec.backends.airflow.jinja_text import escape_literal, keep_final_newline
-from pipespec.compiler.driver import analyze_file
 from pipespec.pysafe import UnsafeValue, comment, py_ident, py_literal
 from tests.airflow.helpers import VARIANTS, render
 

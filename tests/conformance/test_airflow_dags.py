@@ -18,8 +18,8 @@ import networkx as nx
 import pytest
 
 from pipespec import ir
+from pipespec.api import analyze_file
 from pipespec.backends.airflow.render import is_mapped
-from pipespec.compiler.driver import analyze_file
 from tests.airflow.helpers import COMPLETE_EXAMPLES, VARIANTS, example_spec, pipeline_of, render
 from tests.airflow.test_safety import HOSTILE, spec_text
 from tests.conformance.runner import probe_dags

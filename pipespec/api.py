@@ -1,0 +1,475 @@
+"""pipespec as a library: the one module that runs the stages, for the CLI and for callers.
+
+load -> validate -> fill (from the lock) -> build and check the graph -> lower -> render ->
+write. Each function returns its diagnostics in a result and never prints or exits: the
+CLI (pipespec/cli.py) renders them and chooses the exit code. This module sits above the
+backends and the output folder and may import every room below it; nothing below imports
+it (the import-linter contract in pyproject.toml).
+
+- ``analyze`` / ``analyze_file``: the front end for spec files (``pipespec validate``);
+- ``compile``: render every spec for every target in memory, then write all or nothing;
+- ``check``: the same renders, compared with what is on disk;
+- ``fill``: complete underspecified steps (catalog, then an LLM) and write the lock files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipespec import ir
+from pipespec.backends.layout import output_root, output_stem  # the layout, defined once
+
+# Re-exported: a library user's names (`from pipespec.api import Analysis`).
+from pipespec.compiler.analysis import Analysis as Analysis  # noqa: PLC0414
+from pipespec.compiler.analysis import display_path as display_path  # noqa: PLC0414
+from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.spec.loader import LoadLimits, read_spec_source
+
+if TYPE_CHECKING:
+    from pipespec.backends import RenderResult
+    from pipespec.compiler.budget import OutputBudget
+    from pipespec.spec.validate import ValidatedSpec
+
+
+def _has_error(diagnostics: Sequence[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+# --- the front end: one spec file -------------------------------------------------------
+
+
+def _load_and_validate(
+    path: Path, limits: LoadLimits | None
+) -> tuple[Analysis, ValidatedSpec | None]:
+    """The first two stages, shared by every command: the analysis so far and the
+    validated spec (None when the file did not load)."""
+    name = display_path(path)
+    read = read_spec_source(path, name, limits)
+    analysis = Analysis(name, read.loaded, diagnostics=list(read.diagnostics), source=read.text)
+    if read.loaded is None:
+        return analysis, None
+    # Validation imports pydantic and the models: only once the file has loaded.
+    from pipespec.spec.validate import validate_spec
+
+    vspec, vdiags = validate_spec(read.loaded)
+    analysis.diagnostics.extend(vdiags)
+    return analysis, vspec
+
+
+def analyze_file(
+    path: Path,
+    limits: LoadLimits | None = None,
+    *,
+    fill: bool = False,
+    locked: bool = False,
+) -> Analysis:
+    """Load, validate, check and lower one spec.
+
+    ``fill=True`` completes underspecified steps from the lock file (and, unless
+    ``locked``, from the deterministic catalog) before the graph is built; it never calls
+    an LLM or the network. ``limits`` default to the run's (pipespec.limits.current()).
+    """
+    analysis, vspec = _load_and_validate(path, limits)
+    if vspec is None or not vspec.steps:
+        return analysis
+    from pipespec.compiler.graph import build_graph
+    from pipespec.compiler.lower import lower
+    from pipespec.compiler.shell import shell_splice_warnings
+
+    fill_info = None
+    if fill and vspec.spec is not None:
+        from pipespec.fill.engine import apply_fill
+
+        filled = apply_fill(vspec, locked=locked)
+        analysis.diagnostics.extend(filled.diagnostics)
+        vspec, fill_info = filled.vspec, filled.info
+    graph, gdiags = build_graph(vspec)
+    analysis.graph = graph
+    analysis.diagnostics.extend(gdiags)
+    analysis.diagnostics.extend(shell_splice_warnings(vspec))
+    if analysis.ok and vspec.spec is not None:
+        analysis.pipeline = lower(vspec, graph, fill_info)
+    return analysis
+
+
+def analyze(paths: Sequence[Path], *, fill: bool = False, locked: bool = False) -> list[Analysis]:
+    """``analyze_file`` for each spec, in order."""
+    return [analyze_file(p, fill=fill, locked=locked) for p in paths]
+
+
+# --- targets and output folders ---------------------------------------------------------
+
+
+def resolve_targets(requested: str) -> tuple[list[str], list[Diagnostic]]:
+    """``--target``: comma-separated names, or ``all`` for every installed backend."""
+    from pipespec.backends import available
+
+    names = [t.strip() for t in requested.split(",") if t.strip()]
+    if names == ["all"]:
+        return sorted(available()), []
+    return names, unknown_targets(names)
+
+
+def unknown_targets(names: Sequence[str]) -> list[Diagnostic]:
+    from pipespec.backends import available
+    from pipespec.diagnostics import did_you_mean
+
+    known = sorted(available())
+    return [
+        Diagnostic(
+            "PS601",
+            f"unknown target '{name}'",
+            None,
+            did_you_mean(name, known) or f"targets: {', '.join(known)}, all",
+        )
+        for name in names
+        if name not in known
+    ]
+
+
+def spec_from_root(spec: Path, root: Path) -> str:
+    """The spec's path relative to the output root: what generated files name as their
+    source. It depends on where the two are, never on the working directory."""
+    return Path(os.path.relpath(spec.resolve(), root.resolve())).as_posix()
+
+
+def recover_folders(specs: Sequence[Path], out: Path | None) -> list[Diagnostic]:
+    """Finish or undo what an interrupted compile or fill left in the folders of this run
+    (before their lock files and outputs are read)."""
+    from pipespec.output import recover
+
+    folders = [p for s in specs for p in (s.parent, output_root(s, out))]
+    return [p.diagnostic() for p in recover(folders)]
+
+
+# --- compile and check: every spec, every target, in memory first ------------------------
+
+
+@dataclass
+class BuildResult:
+    analyses: list[Analysis]
+    diagnostics: list[Diagnostic]
+    outputs: dict[Path, dict[str, str]] = field(default_factory=dict)  # root -> files
+    owned: dict[Path, list[str]] = field(default_factory=dict)  # root -> owned globs
+
+    @property
+    def ok(self) -> bool:
+        return not _has_error(self.diagnostics)
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one compile.
+
+    A compile allocates many small objects (nodes, models, IR) that all live until it
+    ends; collection passes over them find nothing to free and, at 1,000 steps, cost about
+    half of the run (benchmarks/README.md). Reference counting still frees as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build(
+    specs: Sequence[Path], targets: Sequence[str], out: Path | None, *, locked: bool = False
+) -> BuildResult:
+    """Analyze, check and render every spec for every target, in memory; write nothing."""
+    with no_cyclic_gc():
+        return _build(specs, targets, out, locked=locked)
+
+
+def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
+    """The one place a backend is loaded and renders a pipeline: once per spec and target.
+
+    Checks that depend on the target (its options, its capabilities) belong here.
+    """
+    from pipespec import backends
+
+    return backends.load(target).render(pipeline)
+
+
+def _build(
+    specs: Sequence[Path], targets: Sequence[str], out: Path | None, *, locked: bool
+) -> BuildResult:
+    from pipespec import limits
+    from pipespec.compiler.budget import OutputBudget
+
+    analyses = analyze(specs, fill=True, locked=locked)
+    budget = OutputBudget(limits.current())
+    result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
+    seen: dict[tuple[Path, str], str] = {}  # (root, file) -> the spec that generates it
+    for spec, analysis in zip(specs, analyses, strict=False):
+        over = _build_one(spec, analysis, targets, out, budget, result, seen)
+        if over is not None:
+            result.diagnostics.append(over)
+            if over.code == "PS604":
+                break  # the run is over its limit: render no more
+    return result
+
+
+def _build_one(
+    spec: Path,
+    analysis: Analysis,
+    targets: Sequence[str],
+    out: Path | None,
+    budget: OutputBudget,
+    result: BuildResult,
+    seen: dict[tuple[Path, str], str],
+) -> Diagnostic | None:
+    """Render one spec for every target into ``result``; the output limit it crossed."""
+    from pipespec.compiler.complete import check_complete
+
+    if analysis.pipeline is None:
+        return None
+    incomplete = check_complete(analysis.pipeline)
+    result.diagnostics.extend(incomplete)
+    if incomplete:
+        return None
+    root = output_root(spec, out)
+    files = result.outputs.setdefault(root, {})
+    owned = result.owned.setdefault(root, [])
+    pipeline = dataclasses.replace(analysis.pipeline, source_file=spec_from_root(spec, root))
+    # Refuse what is sure to be too big before rendering it; then count what was.
+    over = budget.precheck(analysis.file, pipeline)
+    for target in targets if over is None else ():
+        rendered = render_target(target, pipeline)
+        result.diagnostics.extend(rendered.diagnostics)
+        over = budget.add(analysis.file, pipeline, rendered.files)
+        if over is not None:
+            break
+        owned.append(output_stem(target, pipeline.name))
+        for rel, text in rendered.files.items():
+            key = (root, rel)
+            if key in seen and seen[key] != analysis.file:
+                result.diagnostics.append(
+                    Diagnostic(
+                        "PS601",
+                        f"{analysis.file} and {seen[key]} both generate {rel}",
+                        pipeline.steps[0].span,
+                        "give the pipelines different names, or compile to different --out",
+                    )
+                )
+            seen[key] = analysis.file
+            files[rel] = text
+    return over
+
+
+@dataclass
+class CompileResult:
+    """``recovered``: what an interrupted earlier run left, put right; ``diagnostics``: the
+    specs' and targets'; ``write_diagnostics``: writing (only tried when there was no
+    error before it); ``written``: root -> files, once they are on disk."""
+
+    analyses: list[Analysis]
+    recovered: list[Diagnostic]
+    diagnostics: list[Diagnostic]
+    write_diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: dict[Path, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not _has_error([*self.recovered, *self.diagnostics, *self.write_diagnostics])
+
+
+def compile(
+    specs: Sequence[Path],
+    targets: Sequence[str],
+    out: Path | None = None,
+    *,
+    locked: bool = False,
+) -> CompileResult:
+    """Compile specs to every target; write all the files at once, or none on any error."""
+    from pipespec.output import OutputError, commit
+
+    unknown = unknown_targets(targets)
+    if unknown:
+        return CompileResult([], [], unknown)
+    recovered = recover_folders(specs, out)
+    built = build(specs, targets, out, locked=locked)
+    result = CompileResult(built.analyses, recovered, built.diagnostics)
+    if _has_error(recovered + built.diagnostics):
+        return result
+    try:
+        notes = commit(built.outputs)
+    except OutputError as exc:
+        notes = exc.problems
+    result.write_diagnostics = [p.diagnostic() for p in notes]
+    if not _has_error(result.write_diagnostics):
+        result.written = built.outputs
+    return result
+
+
+@dataclass
+class CheckResult:
+    """Like ``CompileResult``; ``stale``: a diagnostic per file that differs from what
+    compile would write, with ``diffs`` (unified, one per output folder) showing how."""
+
+    analyses: list[Analysis]
+    recovered: list[Diagnostic]
+    diagnostics: list[Diagnostic]
+    stale: list[Diagnostic] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not _has_error([*self.recovered, *self.diagnostics, *self.stale])
+
+
+def check(
+    specs: Sequence[Path],
+    targets: Sequence[str],
+    out: Path | None = None,
+    *,
+    locked: bool = True,
+) -> CheckResult:
+    """Whether the generated files (and lock entries) on disk are what compile would write."""
+    from pipespec.output import compare
+
+    unknown = unknown_targets(targets)
+    if unknown:
+        return CheckResult([], [], unknown)
+    recovered = recover_folders(specs, out)
+    built = build(specs, targets, out, locked=locked)
+    result = CheckResult(built.analyses, recovered, built.diagnostics)
+    if _has_error(recovered + built.diagnostics):
+        return result
+    for root, files in sorted(built.outputs.items()):
+        drift = compare(root, files, built.owned.get(root, []))
+        if drift.diff:
+            result.diffs.append(drift.diff)
+        result.stale.extend(drift.diagnostics(root))
+    return result
+
+
+# --- fill: complete underspecified steps and pin them in lock files -----------------------
+
+
+@dataclass
+class FillReport:
+    """``messages``: what the run did (each ends with a newline; dry-run diffs among them),
+    to show before the diagnostics; ``usage``: lines of the LLM's token counts, to show after."""
+
+    analyses: list[Analysis] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    usage: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not _has_error(self.diagnostics)
+
+
+def fill(
+    specs: Sequence[Path],
+    *,
+    dry_run: bool = False,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> FillReport:
+    """Fill each spec and write its lock file and scripts (all at once, or nothing when a
+    step failed); ``dry_run`` puts diffs in the messages instead of writing."""
+    from pipespec.output import recover
+
+    # Finish or undo an interrupted fill before its lock is read.
+    report = FillReport(
+        diagnostics=[p.diagnostic() for p in recover(sorted({s.parent for s in specs}))]
+    )
+    writes: dict[Path, dict[str, str]] = {}  # folder -> files of the whole run
+    done: list[str] = []  # what to report once they are written
+    for spec_path in specs:
+        _fill_one(spec_path, report, writes, done, dry_run=dry_run, model=model, base_url=base_url)
+    report.diagnostics.extend(_write_fill(writes, report, done))
+    return report
+
+
+def _fill_one(
+    spec_path: Path,
+    report: FillReport,
+    writes: dict[Path, dict[str, str]],
+    done: list[str],
+    *,
+    dry_run: bool,
+    model: str | None,
+    base_url: str | None,
+) -> None:
+    from pipespec.compiler.graph import build_graph
+    from pipespec.fill.engine import run_fill
+    from pipespec.fill.lock import lock_path
+    from pipespec.fill.settings import llm_config_for
+    from pipespec.output import unified_diff
+
+    analysis, vspec = _load_and_validate(spec_path, None)
+    report.analyses.append(analysis)
+    report.diagnostics.extend(analysis.diagnostics)
+    if vspec is None or vspec.spec is None:
+        return
+    name = analysis.file
+    _, gdiags = build_graph(vspec)
+    report.diagnostics.extend(gdiags)
+    if _has_error(gdiags):
+        return
+    llm, problem = llm_config_for(vspec.spec, model, base_url)
+    if problem:
+        report.diagnostics.append(
+            Diagnostic("PS505", problem, Span(name, 1, 1), severity=Severity.WARNING)
+        )
+    result = run_fill(vspec, llm)
+    report.diagnostics.extend(result.diagnostics)
+    assert result.lock is not None
+    base = Path(name).parent
+    lock_rel = lock_path(name).name
+    files = {lock_rel: result.lock.render(), **result.files}
+    if result.usage is not None:
+        u = result.usage
+        report.usage.append(
+            f"{name}: LLM {u.requests} request(s), {u.prompt_tokens} prompt + "
+            f"{u.completion_tokens} completion tokens"
+        )
+    if not result.lock.steps and not (base / lock_rel).exists():
+        report.messages.append(f"{name}: every step is complete as written; no lock file needed\n")
+        return
+    if dry_run:
+        for rel, text in sorted(files.items()):
+            target = base / rel
+            old = target.read_text(encoding="utf-8") if target.exists() else ""
+            report.messages.append(unified_diff(target, old, text, "after fill"))
+        return
+    writes.setdefault(base, {}).update(files)
+    filled = sorted(result.lock.steps)
+    done.append(
+        f"wrote {(base / lock_rel).as_posix()} ({len(filled)} filled step(s): {', '.join(filled)})"
+    )
+    done.extend(f"wrote {(base / rel).as_posix()} (review it)" for rel in sorted(result.files))
+
+
+def _write_fill(
+    writes: dict[Path, dict[str, str]], report: FillReport, done: list[str]
+) -> list[Diagnostic]:
+    """Write every lock and script of the run at once, or nothing when any step failed.
+
+    A failed step keeps its old lock entry and script: nothing of the old lock is lost.
+    """
+    from pipespec.output import OutputError, commit
+
+    if not writes:
+        return []
+    if _has_error(report.diagnostics):
+        report.messages.append("nothing written: a step could not be filled (see the errors)\n")
+        return []
+    try:
+        notes = commit(writes)
+    except OutputError as exc:
+        return [p.diagnostic() for p in exc.problems]
+    report.messages.extend(line + "\n" for line in done)
+    return [p.diagnostic() for p in notes]
