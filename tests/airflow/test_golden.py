@@ -1,4 +1,9 @@
-"""Golden DAG files per example, Airflow version and operator (--update-golden rewrites)."""
+"""Golden DAG files per example, Airflow version and operator (--update-golden rewrites).
+
+The variant an example is compiled with (its own `targets.airflow`) has its golden in
+``examples/<name>/generated/airflow/`` (tests/test_example_goldens.py checks it for every
+target); the other variants' goldens are in ``tests/golden/airflow/``, one per file.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from pipespec import ir
+from pipespec.backends.layout import output_path
 from pipespec.pysafe import PYTHON_PREAMBLE
 from tests.airflow.helpers import COMPLETE_EXAMPLES, VARIANTS, example_spec, pipeline_of, render
+from tests.airflow.variants import own_variant
 from tests.conftest import ROOT
+from tests.targets import recompile_example
 
 GOLDEN = ROOT / "tests" / "golden" / "airflow"
 
@@ -22,16 +31,38 @@ def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
 
 
+def golden_path(example: str, pipeline: ir.Pipeline, version: str, operator: str) -> Path:
+    if (version, operator) == own_variant(pipeline):
+        return (
+            ROOT / "examples" / example / "generated" / output_path("airflow", pipeline.name, "py")
+        )
+    return GOLDEN / f"{example}.airflow{version}-{operator}.py"
+
+
 @pytest.mark.parametrize(("version", "operator"), VARIANTS)
 @pytest.mark.parametrize("example", COMPLETE_EXAMPLES)
 def test_golden(example: str, version: str, operator: str, update_golden: bool) -> None:
-    text = render(pipeline_of(example_spec(example)), version, operator)
-    golden = GOLDEN / f"{example}.airflow{version}-{operator}.py"
-    if update_golden:
+    pipeline = pipeline_of(example_spec(example))
+    text = render(pipeline, version, operator)
+    golden = golden_path(example, pipeline, version, operator)
+    if update_golden and golden.is_relative_to(GOLDEN):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text)
+    elif update_golden:  # the example's own output: written as users write it
+        recompile_example("airflow", example)
     assert golden.exists(), "run pytest --update-golden to create it, then review it"
     assert text == golden.read_text(), f"{golden.name} differs: --update-golden, review"
+
+
+def test_no_golden_copies_an_example_output() -> None:
+    """tests/golden/airflow holds exactly the variants that are not an example's own."""
+    paths = {
+        golden_path(example, pipeline, version, operator)
+        for example in COMPLETE_EXAMPLES
+        for pipeline in [pipeline_of(example_spec(example))]
+        for version, operator in VARIANTS
+    }
+    assert set(GOLDEN.iterdir()) == {p for p in paths if p.is_relative_to(GOLDEN)}
 
 
 def test_output_is_identical_under_other_hash_seeds() -> None:
