@@ -69,14 +69,20 @@ def analyze_file(
     *,
     fill: bool = False,
     locked: bool = False,
+    targets: Sequence[str] | None = None,
 ) -> Analysis:
     """Load, validate, check and lower one spec.
 
     ``fill=True`` completes underspecified steps from the lock file (and, unless
     ``locked``, from the deterministic catalog) before the graph is built; it never calls
     an LLM or the network. ``limits`` default to the run's (pipespec.limits.current()).
+    ``targets``: whose ``targets.<name>`` blocks to check (None: every installed target's).
     """
     analysis, vspec = _load_and_validate(path, limits)
+    if analysis.loaded is not None:
+        from pipespec.target_options import check_blocks
+
+        analysis.diagnostics.extend(check_blocks(analysis.loaded, targets))
     if vspec is None or not vspec.steps:
         return analysis
     from pipespec.compiler.graph import build_graph
@@ -99,9 +105,15 @@ def analyze_file(
     return analysis
 
 
-def analyze(paths: Sequence[Path], *, fill: bool = False, locked: bool = False) -> list[Analysis]:
+def analyze(
+    paths: Sequence[Path],
+    *,
+    fill: bool = False,
+    locked: bool = False,
+    targets: Sequence[str] | None = None,
+) -> list[Analysis]:
     """``analyze_file`` for each spec, in order."""
-    return [analyze_file(p, fill=fill, locked=locked) for p in paths]
+    return [analyze_file(p, fill=fill, locked=locked, targets=targets) for p in paths]
 
 
 # --- targets and output folders ---------------------------------------------------------
@@ -192,11 +204,20 @@ def build(
 def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
     """The one place a backend is loaded and renders a pipeline: once per spec and target.
 
-    Checks that depend on the target (its options, its capabilities) belong here.
+    Checks that depend on the target (its options, its capabilities) belong here: the
+    portability diagnostics (PS605/PS606) come first, and an unsupported feature stops
+    the render.
     """
-    from pipespec import backends
+    from pipespec.backends import RenderResult, portability
+    from pipespec.target_options import backend, options_for
 
-    return backends.load(target).render(pipeline)
+    chosen = backend(target)
+    options = options_for(chosen, pipeline)
+    diags = portability.check(pipeline, chosen, options)
+    if _has_error(diags):
+        return RenderResult({}, diags)
+    rendered = chosen.render(pipeline, options)
+    return RenderResult(rendered.files, [*diags, *rendered.diagnostics])
 
 
 def _build(
@@ -205,7 +226,7 @@ def _build(
     from pipespec import limits
     from pipespec.compiler.budget import OutputBudget
 
-    analyses = analyze(specs, fill=True, locked=locked)
+    analyses = analyze(specs, fill=True, locked=locked, targets=targets)
     budget = OutputBudget(limits.current())
     result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
     seen: dict[tuple[Path, str], str] = {}  # (root, file) -> the spec that generates it
@@ -254,7 +275,7 @@ def _build_one(
             if key in seen and seen[key] != analysis.file:
                 result.diagnostics.append(
                     Diagnostic(
-                        "PS601",
+                        "PS608",
                         f"{analysis.file} and {seen[key]} both generate {rel}",
                         pipeline.steps[0].span,
                         "give the pipelines different names, or compile to different --out",

@@ -12,7 +12,12 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pydantic import BaseModel
 
 AUTHORING_SCHEMA = "pipespec.schema.json"
 SCHEMA_ID = "https://pipespec.dev/schemas/v1/pipespec.schema.json"
@@ -32,11 +37,32 @@ def complete_schema(kind: str) -> dict[str, Any]:
     return data
 
 
-def generate_authoring_schema() -> str:
-    """The authoring schema as the models define it (committed as package data)."""
+def generate_authoring_schema(target_options: Mapping[str, type[BaseModel]]) -> str:
+    """The authoring schema as the models define it (committed as package data).
+
+    ``target_options``: target name -> its options model, describing ``targets.<name>``
+    for editors (``pipespec.target_options.authoring_schema`` passes the built-in ones).
+    Other names stay open: a block for another target is a mapping the schema allows.
+    """
     from pipespec.spec.models import Spec
 
     schema = Spec.model_json_schema(mode="validation")
+    defs = schema.setdefault("$defs", {})
+    blocks: dict[str, Any] = {}
+    for name, model in target_options.items():
+        option_schema = model.model_json_schema(mode="validation")
+        defs.update(option_schema.pop("$defs", {}))
+        defs[model.__name__] = option_schema
+        blocks[name] = {"anyOf": [{"$ref": f"#/$defs/{model.__name__}"}, {"type": "null"}]}
+    targets = schema["properties"]["targets"]
+    targets["anyOf"] = [
+        {
+            "type": "object",
+            "properties": blocks,
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+        },
+        {"type": "null"},
+    ]
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

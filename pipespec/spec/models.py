@@ -132,20 +132,6 @@ def _check_text(value: str) -> str:
     return value
 
 
-# Airflow refuses to import a DAG with a longer tag (TAG_MAX_LEN in airflow.models.dag).
-AIRFLOW_TAG_MAX = 100
-
-
-def _check_tag(value: str) -> str:
-    if len(value) > AIRFLOW_TAG_MAX:
-        raise _error(
-            "PS203",
-            f"the tag is {len(value)} characters long; Airflow refuses to import a DAG "
-            f"with a tag longer than {AIRFLOW_TAG_MAX}",
-        )
-    return value
-
-
 def _check_image(value: str) -> str:
     if not value or any(c.isspace() for c in value) or value.startswith("-"):
         raise _error("PS203", f"{value!r} is not a container image reference")
@@ -209,11 +195,6 @@ Cpu = Annotated[
 Schedule = Annotated[str, AfterValidator(_check_schedule)]
 Description = Annotated[
     str, AfterValidator(_check_text), WithJsonSchema({"type": "string", "pattern": r"\S"})
-]
-AirflowTag = Annotated[
-    str,
-    AfterValidator(_check_tag),
-    WithJsonSchema({"type": "string", "maxLength": AIRFLOW_TAG_MAX}),
 ]
 Image = Annotated[str, AfterValidator(_check_image), Field(min_length=1, max_length=512)]
 StepId = Annotated[str, Field(pattern=STEP_ID_RE)]
@@ -327,40 +308,11 @@ class Secret(Model):
 
 
 # --- per-target settings ----------------------------------------------------------------
+# A spec's `targets.<name>` blocks are raw mappings here: each backend's options model
+# (pipespec.backends.base.Options) checks its own block, so a third-party target can accept
+# its settings without this module knowing them.
 
-
-class AirflowTarget(Model):
-    version: Literal["2", "3"] = "3"
-    operator: Literal["kubernetes", "local"] = "kubernetes"
-    namespace: str | None = None
-    artifact_root: str | None = None
-    kubernetes_conn_id: str | None = None
-    start_date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
-    tags: list[AirflowTag] | None = None
-
-
-class KubeflowTarget(Model):
-    pipeline_root: str | None = None
-
-
-class SagemakerTarget(Model):
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/")] | None = None
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")] | None = None
-    bucket: str | None = None
-
-
-class VertexTarget(Model):
-    project: str | None = None
-    location: str | None = None
-    pipeline_root: str | None = None
-    service_account: str | None = None
-
-
-class Targets(Model):
-    airflow: AirflowTarget | None = None
-    kubeflow: KubeflowTarget | None = None
-    sagemaker: SagemakerTarget | None = None
-    vertex: VertexTarget | None = None
+TargetSettings = dict[str, dict[str, Any] | None]
 
 
 class StepTarget(Model):
@@ -609,7 +561,9 @@ class SpecHeader(Model):
     defaults: Defaults | None = None
     secrets: dict[Ident, Secret] | None = None
     steps: Any = None
-    targets: Targets | None = None
+    targets: TargetSettings | None = Field(
+        default=None, description="target name -> its settings (checked by that target)"
+    )
     fill: FillSettings | None = None
 
 

@@ -7,11 +7,19 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.backends import RenderResult
-from pipespec.backends.base import Backend, Options
+from pipespec.backends.airflow.capabilities import CAPABILITIES, capabilities_for
+from pipespec.backends.airflow.options import AirflowOptions
+from pipespec.backends.base import Backend, Capability, Options
 
 
 class AirflowBackend(Backend):
     name = "airflow"
+    options_model = AirflowOptions
+    capabilities = CAPABILITIES
+
+    def capabilities_for(self, options: Options) -> Mapping[ir.Feature, Capability]:
+        # Some entries depend on the operator and artifact_root (capabilities.py).
+        return capabilities_for(options) if isinstance(options, AirflowOptions) else CAPABILITIES
 
     def render(
         self, pipeline: ir.Pipeline, options: Options | Mapping[str, Any] | None = None

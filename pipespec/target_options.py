@@ -1,0 +1,107 @@
+"""A spec's ``targets.<name>`` blocks, checked by the backends they configure.
+
+The spec's models keep each block as a raw mapping; here each block of a requested target
+is validated against its backend's options model (``pipespec.backends.base.Options``),
+with the spans and "did you mean" hints of every other spec fault. A block naming a
+target that is not installed is a warning (PS607): its settings are not checked, since it
+may be meant for a target planned or installed elsewhere.
+
+This sits beside the api module, above the backends: the spec room knows no target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends.base import Backend, Options
+from pipespec.diagnostics import Diagnostic, Severity, did_you_mean
+from pipespec.spec.loader import LoadedSpec
+
+
+def backend(name: str) -> Backend:
+    """The installed backend ``name`` (a ``base.Backend``; anything else is a plugin bug)."""
+    from pipespec import backends
+
+    found = backends.load(name)
+    if not isinstance(found, Backend):
+        raise TypeError(f"target {name!r} is not a pipespec.backends.base.Backend")
+    return found
+
+
+def check_blocks(loaded: LoadedSpec, requested: Sequence[str] | None = None) -> list[Diagnostic]:
+    """Diagnostics for the spec's ``targets:`` blocks: each block of a requested target
+    (every installed one when ``requested`` is None) against its options model, a warning
+    for each block no installed target reads, and the options a requested target without
+    a block would miss."""
+    from pipespec.backends import available
+
+    installed = sorted(available())
+    raw = loaded.data.get("targets")
+    blocks: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    diags: list[Diagnostic] = []
+    for name, block in blocks.items():
+        if name not in installed:
+            diags.append(_not_installed(loaded, str(name), installed))
+        elif (requested is None or name in requested) and isinstance(block, (dict, type(None))):
+            # Another shape is the spec model's PS202 already.
+            diags.extend(_check_block(loaded, name, block or {}))
+    for name in requested or ():
+        if name in installed and name not in blocks:
+            diags.extend(_check_block(loaded, name, {}))
+    return diags
+
+
+def options_model(name: str) -> type[Options]:
+    """The installed target's options model: a class attribute, read without making the
+    backend (checking a spec renders nothing)."""
+    import importlib
+
+    from pipespec.backends import available
+
+    module_name, _, attr = available()[name].partition(":")
+    found = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(found, type) and issubclass(found, Backend)):
+        raise TypeError(f"target {name!r} is not a pipespec.backends.base.Backend")
+    return found.options_model
+
+
+def _check_block(loaded: LoadedSpec, name: str, block: dict[str, Any]) -> list[Diagnostic]:
+    from pipespec.spec.errors import validate_block
+
+    model = options_model(name)
+    _, diags = validate_block(model, block, ("targets", name), loaded.source_map)
+    return diags
+
+
+def _not_installed(loaded: LoadedSpec, name: str, installed: list[str]) -> Diagnostic:
+    return Diagnostic(
+        "PS607",
+        f"targets.{name}: no installed target is called '{name}', so these settings are "
+        "not checked",
+        loaded.source_map.key_span(("targets", name)),
+        did_you_mean(name, installed) or f"installed targets: {', '.join(installed)}",
+        Severity.WARNING,
+    )
+
+
+def options_for(target: Backend, pipeline: ir.Pipeline) -> Options:
+    """The pipeline's validated options for ``target`` (``check_blocks`` reported any fault,
+    so this succeeds for every pipeline that reached lowering)."""
+    block = ir.thaw(pipeline.targets.get(target.name, ir.FrozenMap()))
+    return target.options_model.model_validate(block)
+
+
+def builtin_options_models() -> dict[str, type[Options]]:
+    """Each built-in target's options model, for the authoring schema editors read."""
+    from pipespec.backends import BUILTIN
+
+    return {name: options_model(name) for name in sorted(BUILTIN)}
+
+
+def authoring_schema() -> str:
+    """The committed authoring schema: the spec's models plus the built-in targets' blocks."""
+    from pipespec.schemas import generate_authoring_schema
+
+    return generate_authoring_schema(builtin_options_models())
