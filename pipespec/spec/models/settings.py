@@ -1,0 +1,167 @@
+"""Spec-level settings: run-time parameters, resources, secrets, per-target settings,
+defaults, and how `pipespec fill` reaches an LLM.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from pipespec.spec.models.values import (
+    Cpu,
+    Duration,
+    EnvName,
+    Image,
+    JsonValue,
+    Memory,
+    Model,
+    _error,
+)
+from pipespec.spec.patterns import pattern_problem
+
+# --- run-time parameters -------------------------------------------------------------
+
+
+class Param(Model):
+    type: Literal["string", "int", "float", "bool", "list", "dict"]
+    default: JsonValue = None
+    description: str | None = None
+    # Constraints every target enforces when a run is triggered (JSON Schema's `enum` and
+    # `pattern`): a trigger-time value is outside input, and may reach a shell.
+    enum: Annotated[list[JsonValue], Field(min_length=1)] | None = None
+    pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _default_matches_type(self) -> Param:
+        if self.default is not None and not param_value_matches(self.type, self.default):
+            raise _error(
+                "PS209",
+                f"default {self.default!r} is not a {self.type}",
+            )
+        for value in self.enum or ():
+            if not param_value_matches(self.type, value):
+                raise _error("PS220", f"enum value {value!r} is not a {self.type}")
+        if self.pattern is not None:
+            if self.type != "string":
+                raise _error("PS220", f"pattern applies to string params, not to a {self.type}")
+            problem = pattern_problem(self.pattern)
+            if problem:
+                raise _error("PS220", problem)
+        if self.default is not None and not param_value_allowed(self, self.default):
+            raise _error("PS220", f"default {self.default!r} is not allowed by enum or pattern")
+        return self
+
+
+def param_value_allowed(param: Param, value: Any) -> bool:
+    """Whether ``value`` passes the param's enum and pattern (searched, as JSON Schema
+    does: anchor it with ^...$ to match the whole value)."""
+    if param.enum is not None and value not in param.enum:
+        return False
+    return param.pattern is None or re.search(param.pattern, str(value)) is not None
+
+
+def param_value_matches(type_name: str, value: Any) -> bool:
+    checks: dict[str, Any] = {
+        "string": lambda v: isinstance(v, str),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "list": lambda v: isinstance(v, list),
+        "dict": lambda v: isinstance(v, dict),
+    }
+    return bool(checks[type_name](value))
+
+
+# --- resources, secrets ---------------------------------------------------------------
+
+
+class Resources(Model):
+    cpu: Cpu = None
+    memory: Memory | None = None
+    gpu: Annotated[int, Field(ge=0, le=16)] | None = None
+    accelerator: (
+        Literal[
+            "nvidia-t4",
+            "nvidia-l4",
+            "nvidia-a10g",
+            "nvidia-v100",
+            "nvidia-a100",
+            "nvidia-a100-80gb",
+            "nvidia-h100",
+        ]
+        | None
+    ) = None
+
+
+class AirflowSecret(Model):
+    conn_id: str
+
+
+class KubernetesSecret(Model):
+    secret: str
+    key: str
+
+
+class AwsSecret(Model):
+    secret_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")]
+
+
+class GcpSecret(Model):
+    secret: Annotated[str, Field(pattern=r"^projects/[^/]+/secrets/[^/]+(/versions/[^/]+)?$")]
+
+
+class Secret(Model):
+    """A named reference, resolved per target; never a value."""
+
+    description: str | None = None
+    airflow: AirflowSecret | None = None
+    kubernetes: KubernetesSecret | None = None
+    aws: AwsSecret | None = None
+    gcp: GcpSecret | None = None
+
+
+# --- per-target settings ----------------------------------------------------------------
+# A spec's `targets.<name>` blocks are raw mappings here: each backend's options model
+# (pipespec.backends.base.Options) checks its own block, so a third-party target can accept
+# its settings without this module knowing them.
+
+TargetSettings = dict[str, dict[str, Any] | None]
+
+
+class StepTarget(Model):
+    """Per-step overrides for one target."""
+
+    instance_type: str | None = None
+
+
+class StepTargets(Model):
+    airflow: StepTarget | None = None
+    kubeflow: StepTarget | None = None
+    sagemaker: StepTarget | None = None
+    vertex: StepTarget | None = None
+
+
+# --- defaults ---------------------------------------------------------------------------
+
+
+class Defaults(Model):
+    image: Image | None = None
+    retries: Annotated[int, Field(ge=0, le=20)] | None = None
+    retry_delay: Duration | None = None
+    timeout: Duration | None = None
+    resources: Resources | None = None
+    env: dict[EnvName, str] | None = None
+
+
+# --- fill -------------------------------------------------------------------------------
+
+
+class FillSettings(Model):
+    """How `pipespec fill` reaches an LLM. The API key is never written in a spec."""
+
+    model: str | None = None
+    base_url: str | None = None
+    timeout: Duration | None = None
+    max_concurrency: Annotated[int, Field(ge=1, le=32)] | None = None
