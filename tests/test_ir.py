@@ -206,3 +206,22 @@ def test_a_script_that_is_not_utf8_is_ps212_not_a_crash(tmp_path: Path) -> None:
     assert diag.code == "PS212" and "is not UTF-8 text (bad byte at offset 10)" in diag.message
     assert diag.hint == "save the script as UTF-8"
     assert diag.span is not None and (diag.span.line, diag.span.col) == (4, 42)
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.parent.name)
+def test_pipespec_graph_draws_the_irs_edges(spec: Path) -> None:
+    """`pipespec graph` and every backend see the same edges and kinds."""
+    import json
+
+    from pipespec.api import analyze_file
+    from pipespec.compiler.render_graph import render
+
+    analysis = analyze_file(spec)
+    assert analysis.pipeline is not None
+    drawn = json.loads(render(analysis, "json"))["edges"]
+    # The graph lists edges in authoring order, the IR in pipeline order: compare as lists
+    # per edge, so each edge's kinds keep their order.
+    by_edge: dict[tuple[str, str], list[str]] = {}
+    for e in drawn:
+        by_edge.setdefault((e["from"], e["to"]), []).append(e["why"])
+    assert by_edge == {(d.source, d.target): list(d.kinds) for d in analysis.pipeline.edges}

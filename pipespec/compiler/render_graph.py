@@ -22,16 +22,10 @@ def _reasons(analysis: Analysis) -> list[tuple[str, str, list[str]]]:
     """Each edge once, with every reason for it: one edge can carry data *and* a `when`."""
     assert analysis.graph is not None
     pg = analysis.graph
-    why: dict[tuple[str, str], list[str]] = {}
-    for edge in pg.edges:
-        if pg.graph.has_edge(edge.upstream, edge.downstream):
-            reasons = why.setdefault((edge.upstream, edge.downstream), [])
-            if edge.why not in reasons:
-                reasons.append(edge.why)
     rank = {sid: i for i, sid in enumerate(pg.order)}
-    order = {"data": 0, "foreach": 1, "condition": 2, "after": 3}
+    # The same kinds the IR's edges carry (computed once, in the graph).
     return sorted(
-        ((u, v, sorted(r, key=lambda w: order.get(w, 9))) for (u, v), r in why.items()),
+        ((u, v, list(kinds)) for (u, v), kinds in pg.edge_kinds().items()),
         key=lambda e: (rank[e[0]], rank[e[1]]),
     )
 
