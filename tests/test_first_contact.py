@@ -68,7 +68,7 @@ def test_compile_then_check_prints_each_warning_once(cwd: Path) -> None:
     code, _, err = run("compile", "pipeline.yaml", "--target", "airflow")
     assert code == 0, err
     warned = err.count("warning[")
-    assert warned > 0  # the churn example has Airflow warnings (PS600)
+    assert warned > 0  # the churn example has Airflow warnings (PS606)
     code, out, err = run("check", "pipeline.yaml", "--target", "airflow")
     assert code == 0, err
     assert "warning[" not in err
@@ -91,7 +91,7 @@ def test_check_prints_one_json_document(cwd: Path, stale: bool) -> None:
     code, out, _ = run("check", "pipeline.yaml", "--target", "airflow", "--format", "json")
     assert code == (1 if stale else 0)
     codes = [d["code"] for d in json.loads(out)]  # one document: warnings and drift
-    assert "PS600" in codes and ("PS602" in codes) == stale
+    assert "PS606" in codes and ("PS602" in codes) == stale
 
 
 def test_check_without_a_lock_says_to_run_fill_once(cwd: Path) -> None:

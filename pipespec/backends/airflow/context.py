@@ -11,7 +11,7 @@ from pipespec import ir
 from pipespec.backends.airflow.jinja_text import escape_literal
 from pipespec.backends.layout import output_path, spec_relative_to
 from pipespec.backends.placeholders import named_outputs
-from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.diagnostics import Diagnostic
 
 XCOM_RETURN = "/airflow/xcom/return.json"
 DEFAULT_START_DATE = "2024-01-01"
@@ -36,14 +36,9 @@ class Context:
         root = settings.get("artifact_root")
         self.diags: list[Diagnostic] = []
         if root is None:
+            # Without artifact_root, pods do not share artifacts: the capability table says
+            # so (PS606, capabilities.py), before rendering.
             root = DEFAULT_LOCAL_ROOT
-            if self.operator == "kubernetes" and _has_artifacts(pipeline):
-                self.warn(
-                    f"no targets.airflow.artifact_root: artifacts go to {root} inside each "
-                    "pod and are not shared between tasks",
-                    None,
-                    "set artifact_root to an s3://, gs:// or mounted path",
-                )
         self.root: str = root.rstrip("/")
         self.vars: dict[str, str] = {}
         for i, step in enumerate(pipeline.steps):
@@ -57,11 +52,6 @@ class Context:
         return self.operator == "kubernetes"
 
     # --- diagnostics -----------------------------------------------------------------------
-
-    def warn(self, message: str, step: ir.Step | None, hint: str | None = None) -> None:
-        # A pipeline-wide warning points at the spec itself, so a CI annotation has a file.
-        span = step.span if step is not None else Span(self.p.steps[0].span.file, 1, 1)
-        self.diags.append(Diagnostic("PS600", message, span, hint, Severity.WARNING))
 
     def error(self, message: str, step: ir.Step, hint: str | None = None) -> None:
         self.diags.append(Diagnostic("PS600", message, step.span, hint))
@@ -107,7 +97,3 @@ def written_parameter_outputs(step: ir.Step) -> list[str]:
     """Parameter/metrics outputs the step's command or env actually names."""
     named = named_outputs((*argv_of(step), *(value for _, value in step.env)))
     return [o.name for o in step.outputs if o.is_parameter and o.name in named]
-
-
-def _has_artifacts(pipeline: ir.Pipeline) -> bool:
-    return any(not o.is_parameter for s in pipeline.steps for o in s.outputs)

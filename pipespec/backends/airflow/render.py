@@ -17,7 +17,6 @@ from typing import Any
 
 from pipespec import __version__, ir
 from pipespec.backends import RenderResult
-from pipespec.backends.airflow.checks import check_step
 from pipespec.backends.airflow.conditions import condition_task
 from pipespec.backends.airflow.context import (
     TARGET,
@@ -37,7 +36,6 @@ __all__ = ["is_mapped", "natively_tuned", "render_dag", "render_text"]
 
 
 def step_task(ctx: Context, step: ir.Step, view: DagView) -> None:
-    check_step(ctx, step)
     if step.image is None or not argv_of(step):
         return  # incomplete steps never reach a backend (PS500)
     factory = k8s_kwargs if ctx.kubernetes else local_kwargs
