@@ -34,6 +34,13 @@ FORMAT_OPTION = click.option(
     help="How to print diagnostics: for people, as JSON, or as GitHub workflow annotations.",
 )
 
+STRICT_OPTION = click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat every warning as an error (an emulated feature, a param spliced into a "
+    "shell...): nothing is written.",
+)
+
 
 def _emit(diagnostics: Sequence[Diagnostic], analyses: Sequence[Analysis], fmt: str) -> None:
     from pipespec import diagnostics as d
@@ -98,12 +105,17 @@ def main() -> None:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@STRICT_OPTION
 @FORMAT_OPTION
 @SPEC_LIMIT_OPTION
-def validate(specs: tuple[Path, ...], diag_format: str) -> None:
+def validate(specs: tuple[Path, ...], strict: bool, diag_format: str) -> None:
     """Check specs: syntax, schema, references, conditions and the DAG."""
+    from pipespec.api import as_errors
+
     analyses = _analyze(specs)
     diags = [d for a in analyses for d in a.diagnostics]
+    if strict:
+        diags = as_errors(diags)
     _emit(diags, analyses, diag_format)
     code = _exit_code(diags)
     if code == EXIT_OK and diag_format == "human":
@@ -182,6 +194,7 @@ def _targets(target: str, diag_format: str) -> list[str]:
 @TARGET_OPTION
 @OUT_OPTION
 @LOCKED_OPTION
+@STRICT_OPTION
 @FORMAT_OPTION
 @SPEC_LIMIT_OPTION
 @OUTPUT_LIMIT_OPTION
@@ -190,6 +203,7 @@ def compile_(
     target: str,
     out: Path | None,
     locked: bool | None,
+    strict: bool,
     diag_format: str,
 ) -> None:
     """Compile specs to orchestrator files (written atomically: all or nothing).
@@ -200,7 +214,7 @@ def compile_(
 
     targets = _targets(target, diag_format)
     locked = _default_locked() if locked is None else locked
-    result = api.compile(list(specs), targets, out, locked=locked)
+    result = api.compile(list(specs), targets, out, locked=locked, strict=strict)
     found = result.recovered + result.diagnostics
     _emit(found, result.analyses, diag_format)
     if _exit_code(found) != EXIT_OK:
@@ -221,6 +235,7 @@ def compile_(
 @TARGET_OPTION
 @OUT_OPTION
 @LOCKED_OPTION
+@STRICT_OPTION
 @FORMAT_OPTION
 @SPEC_LIMIT_OPTION
 @OUTPUT_LIMIT_OPTION
@@ -229,13 +244,15 @@ def check(
     target: str,
     out: Path | None,
     locked: bool | None,
+    strict: bool,
     diag_format: str,
 ) -> None:
     """Fail (exit 1) when generated files or lock entries on disk are stale, missing or extra."""
     from pipespec import api
 
     targets = _targets(target, diag_format)
-    result = api.check(list(specs), targets, out, locked=True if locked is None else locked)
+    locked = True if locked is None else locked
+    result = api.check(list(specs), targets, out, locked=locked, strict=strict)
     found = result.recovered + result.diagnostics
     if _exit_code(found) != EXIT_OK:
         _emit(found, result.analyses, diag_format)
@@ -296,18 +313,53 @@ def fill(
 
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
-@click.option("--step", "step_id", required=True, help="The step to explain.")
+@click.option("--step", "step_id", default=None, help="The step to explain.")
+@click.option(
+    "--target",
+    "target",
+    default=None,
+    help="Print the portability report for this target instead: each feature the spec uses, "
+    "its steps, native/emulated/unsupported, and how the target expresses it.",
+)
+@click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="With --target: a table for people, or JSON.",
+)
 @LOCKED_OPTION
 @SPEC_LIMIT_OPTION
-def explain(spec: Path, step_id: str, locked: bool | None) -> None:
-    """Print each field of a step's complete form with its value and where it came from."""
+def explain(
+    spec: Path, step_id: str | None, target: str | None, report_format: str, locked: bool | None
+) -> None:
+    """Explain a step (--step: each field, its value and its source) or a target
+    (--target: the portability report)."""
     from pipespec.api import analyze_file
-    from pipespec.compiler.explain import explain_step
 
-    analysis = analyze_file(spec, fill=True, locked=bool(locked))
+    if (step_id is None) == (target is None):
+        _say("error: give --step ID or --target NAME", err=True)
+        sys.exit(EXIT_USAGE)
+    targets = None if target is None else _targets(target, "human")
+    analysis = analyze_file(spec, fill=True, locked=bool(locked), targets=targets)
     _emit(analysis.diagnostics, [analysis], "human")
     if analysis.pipeline is None:
         sys.exit(_exit_code(analysis.diagnostics) or EXIT_SPEC)
+    if target is not None:
+        from pipespec.target_options import portability_report
+
+        _say(portability_report(analysis.pipeline, target, report_format), nl=False)
+        sys.exit(EXIT_OK)
+    assert step_id is not None
+    _explain_step(analysis, step_id)
+    sys.exit(EXIT_OK)
+
+
+def _explain_step(analysis: Analysis, step_id: str) -> None:
+    from pipespec.compiler.explain import explain_step
+
+    assert analysis.pipeline is not None and analysis.loaded is not None
     if step_id not in {s.id for s in analysis.pipeline.steps}:
         from pipespec.diagnostics import did_you_mean
 
@@ -315,11 +367,9 @@ def explain(spec: Path, step_id: str, locked: bool | None) -> None:
         message = f"error: no step '{step_id}'" + (f" ({hint})" if hint else "")
         click.echo(printable(message), err=True)
         sys.exit(EXIT_USAGE)
-    assert analysis.loaded is not None  # a pipeline was lowered from it
     written = analysis.loaded.data["steps"][step_id]
     step = analysis.pipeline.step(step_id)
     _say(explain_step(step, written, analysis.pipeline), nl=False)
-    sys.exit(EXIT_OK)
 
 
 @main.command()

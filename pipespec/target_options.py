@@ -105,3 +105,15 @@ def authoring_schema() -> str:
     from pipespec.schemas import generate_authoring_schema
 
     return generate_authoring_schema(builtin_options_models())
+
+
+def portability_report(pipeline: ir.Pipeline, target: str, fmt: str = "human") -> str:
+    """`pipespec explain SPEC --target T`: the features the pipeline uses on ``target``
+    (``fmt`` human: a table; json: a document)."""
+    from pipespec.backends import portability
+
+    chosen = backend(target)
+    rows = portability.report(pipeline, chosen, options_for(chosen, pipeline))
+    if fmt == "json":
+        return portability.report_json(target, rows)
+    return portability.report_human(pipeline.name, target, rows)

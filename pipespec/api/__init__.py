@@ -195,11 +195,28 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 def build(
-    specs: Sequence[Path], targets: Sequence[str], out: Path | None, *, locked: bool = False
+    specs: Sequence[Path],
+    targets: Sequence[str],
+    out: Path | None,
+    *,
+    locked: bool = False,
+    strict: bool = False,
 ) -> BuildResult:
-    """Analyze, check and render every spec for every target, in memory; write nothing."""
+    """Analyze, check and render every spec for every target, in memory; write nothing.
+    ``strict``: every warning counts as an error (so nothing is written)."""
     with no_cyclic_gc():
-        return _build(specs, targets, out, locked=locked)
+        result = _build(specs, targets, out, locked=locked)
+    if strict:
+        result.diagnostics = as_errors(result.diagnostics)
+    return result
+
+
+def as_errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """``--strict``: the same diagnostics, warnings made errors."""
+    return [
+        dataclasses.replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d
+        for d in diagnostics
+    ]
 
 
 def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
@@ -310,6 +327,7 @@ def compile(
     out: Path | None = None,
     *,
     locked: bool = False,
+    strict: bool = False,
 ) -> CompileResult:
     """Compile specs to every target; write all the files at once, or none on any error."""
     from pipespec.output import OutputError, commit
@@ -318,7 +336,7 @@ def compile(
     if unknown:
         return CompileResult([], [], unknown)
     recovered = recover_folders(specs, out)
-    built = build(specs, targets, out, locked=locked)
+    built = build(specs, targets, out, locked=locked, strict=strict)
     result = CompileResult(built.analyses, recovered, built.diagnostics)
     if _has_error(recovered + built.diagnostics):
         return result
@@ -354,6 +372,7 @@ def check(
     out: Path | None = None,
     *,
     locked: bool = True,
+    strict: bool = False,
 ) -> CheckResult:
     """Whether the generated files (and lock entries) on disk are what compile would write."""
     from pipespec.output import compare
@@ -362,7 +381,7 @@ def check(
     if unknown:
         return CheckResult([], [], unknown)
     recovered = recover_folders(specs, out)
-    built = build(specs, targets, out, locked=locked)
+    built = build(specs, targets, out, locked=locked, strict=strict)
     result = CheckResult(built.analyses, recovered, built.diagnostics)
     if _has_error(recovered + built.diagnostics):
         return result
