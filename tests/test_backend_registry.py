@@ -1,7 +1,8 @@
 """A third-party backend, installed through the ``pipespec.backends`` entry point, is a
 target like the built-ins: it compiles, its ``targets.<name>`` block is validated by its
-own options model, ``--target all`` includes it, the help names it and its capability
-table is the one the portability check reads.
+own options model, ``--target all`` includes it, the help and the portability report
+(`explain --target`) name it, and its capability table is the one the portability check
+reads.
 
 The distribution is made by hand in a temporary folder (a package and its ``.dist-info``
 with ``entry_points.txt``) and put on ``PYTHONPATH`` of a ``python -m pipespec``
@@ -11,6 +12,7 @@ have installed it, without pip, the network or touching this venv.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -149,6 +151,19 @@ def test_help_lists_the_plugin(site: Path, project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     targets_line = next(line for line in proc.stdout.splitlines() if "Targets:" in line)
     assert "tiny" in targets_line and "airflow" in targets_line
+
+
+def test_explain_reports_the_plugin_capabilities(site: Path, project: Path) -> None:
+    proc = pipespec(
+        project, "explain", "spec.yaml", "--target", "tiny", "--format", "json", site=site
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["target"] == "tiny"
+    rows = {row["feature"]: row for row in report["features"]}
+    assert rows["container_step"]["support"] == "native"
+    assert rows["container_step"]["how"] == "one line per step"  # the plugin's own words
+    assert rows["container_step"]["steps"] == ["hello"]
 
 
 def test_what_the_plugin_cannot_express_is_an_error(site: Path, project: Path) -> None:
