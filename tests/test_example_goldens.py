@@ -32,7 +32,7 @@ def test_example_output_is_its_golden(target: str, example: str, update_golden: 
         recompile_example(target, example)
     files = compile_example(target, example)
     committed = committed_files(target, example)
-    hint = f"`pytest {__file__} --update-golden`, then review the diff"
+    hint = "`pytest tests/test_example_goldens.py --update-golden`, then review the diff"
     assert sorted(committed) == sorted(files), f"files differ from the compiler's: {hint}"
     for rel, text in sorted(files.items()):
         if committed[rel] != text:
