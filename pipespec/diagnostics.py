@@ -111,7 +111,7 @@ CODES: dict[str, str] = {
     "PS209": "param default does not match the param's type",
     "PS210": "invalid schedule",
     "PS211": "unknown secret",
-    "PS212": "script not found",
+    "PS212": "script not found or unreadable",
     "PS213": "number out of range",
     "PS214": "NUL character in a string",
     "PS220": "param enum or pattern is invalid, or the default breaks it",
