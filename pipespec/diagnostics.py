@@ -162,6 +162,7 @@ CODES: dict[str, str] = {
     "PS606": "the target emulates a feature the spec uses (behaves differently)",
     "PS607": "settings for a target that is not installed are not checked",
     "PS608": "two specs generate the same file",
+    "PS609": "an installed target's plugin cannot be loaded",
     "PS610": "an output file cannot be written or read",
     "PS611": "a directory or file is in the way of an output file",
     "PS612": "an output file is not UTF-8 text",

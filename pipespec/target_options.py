@@ -16,18 +16,15 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.backends.base import Backend, Options
-from pipespec.diagnostics import Diagnostic, Severity, did_you_mean
+from pipespec.diagnostics import Diagnostic, Severity, Span, did_you_mean
 from pipespec.spec.loader import LoadedSpec
 
 
 def backend(name: str) -> Backend:
-    """The installed backend ``name`` (a ``base.Backend``; anything else is a plugin bug)."""
+    """The installed backend ``name`` (raises backends.BackendError for a broken plugin)."""
     from pipespec import backends
 
-    found = backends.load(name)
-    if not isinstance(found, Backend):
-        raise TypeError(f"target {name!r} is not a pipespec.backends.base.Backend")
-    return found
+    return backends.load(name)
 
 
 def check_blocks(loaded: LoadedSpec, requested: Sequence[str] | None = None) -> list[Diagnostic]:
@@ -56,23 +53,32 @@ def check_blocks(loaded: LoadedSpec, requested: Sequence[str] | None = None) -> 
 def options_model(name: str) -> type[Options]:
     """The installed target's options model: a class attribute, read without making the
     backend (checking a spec renders nothing)."""
-    import importlib
+    from pipespec.backends import backend_class
 
-    from pipespec.backends import available
-
-    module_name, _, attr = available()[name].partition(":")
-    found = getattr(importlib.import_module(module_name), attr)
-    if not (isinstance(found, type) and issubclass(found, Backend)):
-        raise TypeError(f"target {name!r} is not a pipespec.backends.base.Backend")
-    return found.options_model
+    return backend_class(name).options_model
 
 
 def _check_block(loaded: LoadedSpec, name: str, block: dict[str, Any]) -> list[Diagnostic]:
+    from pipespec.backends import BackendError
     from pipespec.spec.errors import validate_block
 
-    model = options_model(name)
+    try:
+        model = options_model(name)
+    except BackendError as exc:
+        return [broken_backend(exc, loaded.source_map.span(("targets", name)))]
     _, diags = validate_block(model, block, ("targets", name), loaded.source_map)
     return diags
+
+
+def broken_backend(exc: Exception, span: Span | None) -> Diagnostic:
+    """PS609: an installed target whose plugin cannot be used, named with the reason."""
+    return Diagnostic(
+        "PS609",
+        str(exc),
+        span,
+        "reinstall or fix the package that provides this target (its `pipespec.backends` "
+        "entry point), or uninstall it",
+    )
 
 
 def _not_installed(loaded: LoadedSpec, name: str, installed: list[str]) -> Diagnostic:

@@ -177,3 +177,26 @@ def test_what_the_plugin_cannot_express_is_an_error(site: Path, project: Path) -
     assert not (project / "generated").exists()
     proc = pipespec(project, "compile", "spec.yaml", "--target", "airflow", site=site)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "why"),
+    [
+        ("raise ImportError('no module named tinydep')\n", "ImportError: no module named tinydep"),
+        ("class TinyBackend:\n    name = 'tiny'\n", "is not a pipespec.backends.base.Backend"),
+    ],
+    ids=["import-fails", "not-a-backend"],
+)
+def test_a_broken_plugin_is_a_diagnostic_that_names_it(
+    site: Path, project: Path, module: str, why: str
+) -> None:
+    (site / "tinyback" / "__init__.py").write_text(module)
+    for args in (("validate", "spec.yaml"), ("compile", "spec.yaml", "--target", "tiny")):
+        proc = pipespec(project, *args, site=site)
+        assert proc.returncode == 1, proc.stderr
+        assert "error[PS609]: target 'tiny' (tinyback:TinyBackend)" in proc.stderr
+        assert why in proc.stderr and "PS900" not in proc.stderr
+    # The other targets are not held back by a broken plugin.
+    assert (
+        pipespec(project, "compile", "spec.yaml", "--target", "airflow", site=site).returncode == 0
+    )

@@ -30,8 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from pipespec import backends
-from pipespec.api import Analysis, analyze_file
+from pipespec.api import Analysis, analyze_file, render_target
 from pipespec.compiler.complete import check_complete
 from pipespec.compiler.explain import explain_step
 from pipespec.compiler.render_graph import render as render_graph
@@ -78,7 +77,7 @@ def _downstream(analysis: Analysis) -> None:
         assert explain_step(step)
     if check_complete(pipeline):
         return
-    rendered = backends.load("airflow").render(pipeline)
+    rendered = render_target("airflow", pipeline)  # options, portability, then render
     for rel, text in rendered.files.items():
         if rel.endswith(".py"):
             compile(text, rel, "exec")  # what Airflow does first when it imports the DAG

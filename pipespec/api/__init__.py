@@ -226,10 +226,13 @@ def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
     portability diagnostics (PS605/PS606) come first, and an unsupported feature stops
     the render.
     """
-    from pipespec.backends import RenderResult, portability
-    from pipespec.target_options import backend, options_for
+    from pipespec.backends import BackendError, RenderResult, portability
+    from pipespec.target_options import backend, broken_backend, options_for
 
-    chosen = backend(target)
+    try:
+        chosen = backend(target)
+    except BackendError as exc:
+        return RenderResult({}, [broken_backend(exc, pipeline.steps[0].span)])
     options = options_for(chosen, pipeline)
     diags = portability.check(pipeline, chosen, options)
     if _has_error(diags):

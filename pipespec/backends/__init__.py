@@ -9,10 +9,12 @@ Backends never read YAML, call an LLM or write files: ``render`` returns
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from pipespec import ir
 from pipespec.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from pipespec.backends.base import Backend
 
 BUILTIN = {
     "airflow": "pipespec.backends.airflow:AirflowBackend",
@@ -25,10 +27,9 @@ class RenderResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-class Backend(Protocol):
-    name: str
-
-    def render(self, pipeline: ir.Pipeline) -> RenderResult: ...
+class BackendError(Exception):
+    """An installed target that cannot be used: its module does not import, or what its
+    entry point names is not a ``pipespec.backends.base.Backend`` subclass."""
 
 
 def available() -> dict[str, str]:
@@ -41,9 +42,30 @@ def available() -> dict[str, str]:
     return found
 
 
-def load(name: str) -> Backend:
+def backend_class(name: str) -> type[Backend]:
+    """The class target ``name`` names (read without making it); BackendError when the
+    plugin is broken, so a bad plugin is a diagnostic that names it, not a crash."""
     import importlib
 
-    module_name, _, attr = available()[name].partition(":")
-    backend: Backend = getattr(importlib.import_module(module_name), attr)()
-    return backend
+    from pipespec.backends.base import Backend
+
+    ref = available()[name]
+    module_name, _, attr = ref.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:  # whatever a third-party module raises on import
+        raise BackendError(
+            f"target '{name}' ({ref}) could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not (isinstance(found, type) and issubclass(found, Backend)):
+        raise BackendError(f"target '{name}' ({ref}) is not a pipespec.backends.base.Backend")
+    return found
+
+
+def load(name: str) -> Backend:
+    """An instance of target ``name``'s backend (BackendError: see ``backend_class``)."""
+    cls = backend_class(name)
+    try:
+        return cls()
+    except Exception as exc:
+        raise BackendError(f"target '{name}' could not be created: {exc}") from exc

@@ -111,11 +111,9 @@ def _installed_tables() -> dict[str, Mapping[ir.Feature, Capability]]:
     tables: dict[str, Mapping[ir.Feature, Capability]] = {}
     for name in sorted(backends.available()):
         try:
-            backend = backends.load(name)
-        except Exception:  # a plugin that fails to load offers no hint (its compile says why)
+            tables[name] = backends.backend_class(name).capabilities
+        except backends.BackendError:  # a broken plugin offers no hint (its compile says why)
             continue
-        if isinstance(backend, Backend):
-            tables[name] = backend.capabilities
     return tables
 
 
