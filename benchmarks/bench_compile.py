@@ -32,10 +32,10 @@ import importlib
 import io
 import json
 import pstats
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -205,12 +205,14 @@ def bench_spec(spec: Path, repeats: int, cli_repeats: int) -> dict[str, Any]:
     text = compile_in_process(spec)  # warm-up (imports, validators, template)
     totals = [_timed(lambda: compile_in_process(spec)) for _ in range(repeats)]
     stages = [stage_times(spec) for _ in range(repeats)]
-    with tempfile.TemporaryDirectory(prefix="pipespec-bench-") as tmp:
-        out = Path(tmp)
-        args = ["compile", str(spec), "--target", "airflow", "--out", str(out)]
-        cli = [_run_cli(args) for _ in range(cli_repeats)]
-        written = sorted(out.rglob("*.py"))
-        same = len(written) == 1 and written[0].read_text(encoding="utf-8") == text
+    # The default layout (generated/ beside the spec), as compile_in_process renders it: the
+    # DAG names its spec relative to itself, so another --out would change that line.
+    out = spec.parent / "generated"
+    shutil.rmtree(out, ignore_errors=True)
+    args = ["compile", str(spec), "--target", "airflow"]
+    cli = [_run_cli(args) for _ in range(cli_repeats)]
+    written = sorted(out.rglob("*.py"))
+    same = len(written) == 1 and written[0].read_text(encoding="utf-8") == text
     return {
         "spec": str(spec),
         "spec_bytes": spec.stat().st_size,
