@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pipespec.compiler.checks import unwritten_outputs
 from pipespec.compiler.facts import EDGE_KINDS, Edge, EdgeKind, StepFacts
 from pipespec.compiler.placeholders import PlaceholderChecks, string_span
+from pipespec.compiler.pod import pod_problems, written_defaults
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
 from pipespec.fill.scripts import STANDARD_SCRIPTS, Script, load_script
 from pipespec.spec import conditions, models
@@ -440,6 +441,10 @@ def build_graph(vspec: ValidatedSpec) -> tuple[PipelineGraph, list[Diagnostic]]:
         if not graph.has_edge(edge.upstream, edge.downstream):
             graph.add_edge(edge.upstream, edge.downstream, why=edge.why, span=edge.span)
     checker.diags.extend(unwritten_outputs(checker.edges, facts))
+    defaults = written_defaults(vspec.loaded.data)
+    checker.diags.extend(
+        pod_problems(vspec.steps, defaults, checker.secrets, checker.params, checker.smap)
+    )
     checker.diags.extend(_cycles(graph, order))
     return PipelineGraph(graph, checker.edges, facts, order), checker.diags
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pipespec.compiler.pod import item_key_problem
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
 from pipespec.spec import models
 from pipespec.spec.loader import NodePath, SourceMap
@@ -71,15 +72,27 @@ class PlaceholderChecks:
                         span,
                         "add `foreach:` or remove ${item}",
                     )
+                else:
+                    problem = item_key_problem(step.foreach, seg.name)
+                    if problem is not None:
+                        self.err("PS431", problem[0], span, problem[1])
+                continue
+            if seg.root == "hyperparameters" and not self._trial_value_ok(step, seg, span):
                 continue
             names: Iterable[str] = {
+                "hyperparameters": (getattr(step, "search_space", None) or {}).keys(),
                 "inputs": (step.inputs or {}).keys(),
                 "outputs": outputs.keys(),
                 "params": self.params.keys(),
             }[seg.root]
             names = list(names)
             if seg.name not in names:
-                what = {"inputs": "input", "outputs": "output", "params": "param"}[seg.root]
+                what = {
+                    "inputs": "input",
+                    "outputs": "output",
+                    "params": "param",
+                    "hyperparameters": "dimension of the search_space",
+                }[seg.root]
                 self.err(
                     "PS310",
                     f"{seg} names no {what} of this {'pipeline' if what == 'param' else 'step'}",
@@ -87,6 +100,20 @@ class PlaceholderChecks:
                     _placeholder_hint(seg, names),
                 )
         return tuple(segments)
+
+    def _trial_value_ok(self, step: models.StepBase, seg: Placeholder, span: Span) -> bool:
+        """`${hyperparameters.X}` is one trial's value: only a tune step with a search space
+        has trials (a tune step without one is reported at its own line, PS240)."""
+        if not isinstance(step, models.TuneStep):
+            self.err(
+                "PS425",
+                f"{seg} is only defined in a `kind: tune` step (one trial's value of its "
+                "search_space)",
+                span,
+                "make the step `kind: tune` with a `search_space:`, or pass a fixed value",
+            )
+            return False
+        return bool(step.search_space)
 
     def check_defaults_env(self) -> None:
         """`defaults.env` applies to every step, so only pipeline-wide placeholders fit."""
@@ -127,5 +154,6 @@ def _placeholder_hint(seg: Placeholder, names: Iterable[str]) -> str:
     """'did you mean ${inputs.data}?' for a near miss, else where to declare the name."""
     hint = did_you_mean(str(seg.name), names)
     if hint is None:
-        return f"declare it under `{seg.root}:`"
+        where = "search_space" if seg.root == "hyperparameters" else seg.root
+        return f"declare it under `{where}:`"
     return hint.replace("'", "'${" + seg.root + ".", 1).replace("'?", "}'?")

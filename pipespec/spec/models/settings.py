@@ -77,6 +77,14 @@ def param_value_matches(type_name: str, value: Any) -> bool:
 # --- resources, secrets ---------------------------------------------------------------
 
 
+class ResourceLimits(Model):
+    """The most a step's container may use; each at least its request (checked per step,
+    after `defaults` merge, by the compiler: PS245)."""
+
+    cpu: Cpu = None
+    memory: Memory | None = None
+
+
 class Resources(Model):
     cpu: Cpu = None
     memory: Memory | None = None
@@ -93,6 +101,9 @@ class Resources(Model):
         ]
         | None
     ) = None
+    # Limits above the requests (a pod may burst to them). Without `limits`, memory is
+    # limited at its request and cpu is not limited: the meaning resources had before.
+    limits: ResourceLimits | None = None
 
 
 class AirflowSecret(Model):
@@ -133,7 +144,10 @@ TargetSettings = dict[str, dict[str, Any] | None]
 class StepTarget(Model):
     """Per-step overrides for one target."""
 
-    instance_type: str | None = None
+    instance_type: str | None = None  # may be "${params.NAME}": chosen per run
+    instance_count: Annotated[int, Field(ge=1, le=1000)] | str | None = Field(
+        default=None, description='machines for the step, or "${params.NAME}" of an int param'
+    )
 
 
 class StepTargets(Model):
@@ -141,6 +155,35 @@ class StepTargets(Model):
     kubeflow: StepTarget | None = None
     sagemaker: StepTarget | None = None
     vertex: StepTarget | None = None
+
+
+# --- pod placement (the Kubernetes targets) ----------------------------------------------
+
+LabelName = Annotated[
+    str, Field(pattern=r"^([a-z0-9.-]{1,253}/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+]
+K8sName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")]
+
+
+class Toleration(Model):
+    """A Kubernetes toleration (core/v1 Toleration), in its own field names."""
+
+    key: LabelName | None = None
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: Annotated[str, Field(max_length=63)] | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    toleration_seconds: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Toleration:
+        # Kubernetes rejects these at pod creation, long after the DAG was deployed.
+        if self.operator == "Exists" and self.value is not None:
+            raise _error("PS246", "a toleration with operator Exists takes no `value`")
+        if self.key is None and self.operator != "Exists":
+            raise _error("PS246", "a toleration without a `key` needs operator: Exists")
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise _error("PS246", "toleration_seconds applies only to effect: NoExecute")
+        return self
 
 
 # --- defaults ---------------------------------------------------------------------------
@@ -153,6 +196,15 @@ class Defaults(Model):
     timeout: Duration | None = None
     resources: Resources | None = None
     env: dict[EnvName, str] | None = None
+    secrets: dict[EnvName, str] | None = Field(
+        default=None,
+        description="environment variable -> name of a spec-level secret, for every step "
+        "(a step's own `secrets` win per variable)",
+    )
+    node_selector: dict[LabelName, Annotated[str, Field(max_length=63)]] | None = None
+    tolerations: list[Toleration] | None = None
+    service_account: K8sName | None = None
+    cache: bool | None = None
 
 
 # --- fill -------------------------------------------------------------------------------
