@@ -41,7 +41,18 @@ class LiteralUri:
         return self.uri
 
 
-InputSource = ArtifactRef | ParamRef | LiteralUri
+@dataclass(frozen=True)
+class OneOf:
+    """An input taken from whichever of these outputs was produced: they are on exclusive
+    branches, so exactly one exists when the reading step runs (KFP dsl.OneOf)."""
+
+    sources: tuple[ArtifactRef, ...]
+
+    def __str__(self) -> str:
+        return "one_of(" + ", ".join(str(s) for s in self.sources) + ")"
+
+
+InputSource = ArtifactRef | ParamRef | LiteralUri | OneOf
 
 
 class BadReference(ValueError):
@@ -70,7 +81,8 @@ def parse_input(value: str) -> InputSource:
 
 # --- placeholders -----------------------------------------------------------------------
 
-PLACEHOLDER_ROOTS = ("inputs", "outputs", "params")
+# `hyperparameters` is one trial's value of a tune step's search dimension (a tune step only).
+PLACEHOLDER_ROOTS = ("inputs", "outputs", "params", "hyperparameters")
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
 _NAME = re.compile(rf"^{_IDENT}$")
 
@@ -82,7 +94,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Placeholder:
-    """``${inputs.data}`` and friends; ``root`` is inputs/outputs/params/item."""
+    """``${inputs.data}`` and friends; ``root`` is inputs/outputs/params/hyperparameters/item."""
 
     root: str
     name: str | None
@@ -125,9 +137,10 @@ def split_placeholders(value: str) -> tuple[list[Segment], list[PlaceholderIssue
             continue
         body = m.group(1)
         root, _, name = body.partition(".")
-        if body == "item":
+        if body == "item" or (root == "item" and _NAME.match(name)):
+            # ${item} is the whole fan-out item; ${item.KEY} one value of a mapping item.
             _flush(buffer, segments)
-            segments.append(Placeholder("item", None, m.start(), len(m.group(0))))
+            segments.append(Placeholder("item", name or None, m.start(), len(m.group(0))))
             continue
         if root in PLACEHOLDER_ROOTS and _NAME.match(name):
             _flush(buffer, segments)
@@ -146,7 +159,7 @@ def split_placeholders(value: str) -> tuple[list[Segment], list[PlaceholderIssue
             continue
         close = difflib.get_close_matches(root, [*PLACEHOLDER_ROOTS, "item"], n=1, cutoff=0.7)
         if close and (name or close[0] == "item") and root.lower() == root:
-            fixed = close[0] + (f".{name}" if name and close[0] != "item" else "")
+            fixed = close[0] + (f".{name}" if name else "")
             issues.append(
                 PlaceholderIssue(
                     m.start(),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from pipespec.spec.models.settings import (
+    K8sName,
+    LabelName,
     Resources,
     StepTargets,
+    Toleration,
 )
 from pipespec.spec.models.values import (
+    IDENT_RE,
     NAME_RE,
     Description,
     Duration,
@@ -27,6 +32,17 @@ from pipespec.spec.models.values import (
 )
 
 
+# When a step runs given how its upstream steps ended (Airflow's names): a join after
+# exclusive branches needs one that accepts a skipped upstream.
+TriggerRule = Literal["all_success", "none_failed", "all_done", "one_success"]
+
+
+class OneOf(Model):
+    """An input taken from whichever of these outputs was produced (KFP dsl.OneOf)."""
+
+    one_of: Annotated[list[str], Field(min_length=2)]
+
+
 class StepBase(Model):
     description: Description | None = None
     image: Image | None = None
@@ -40,7 +56,7 @@ class StepBase(Model):
     secrets: dict[EnvName, str] | None = Field(
         default=None, description="environment variable -> name of a spec-level secret"
     )
-    inputs: dict[Ident, str] | None = None
+    inputs: dict[Ident, str | OneOf] | None = None
     outputs: (
         dict[
             Ident,
@@ -61,11 +77,27 @@ class StepBase(Model):
     ) = None
     after: list[StepId] | None = None
     when: Annotated[str, Field(min_length=1)] | None = None
+    else_of: StepId | None = Field(
+        default=None, description="run this step when that step's `when:` is false"
+    )
+    trigger: TriggerRule | None = Field(
+        default=None,
+        description="when the step runs, given its upstream steps (default all_success)",
+    )
     foreach: Annotated[
         Any,
         WithJsonSchema({"oneOf": [{"type": "array", "minItems": 1}, {"type": "string"}]}),
     ] = None
+    parallelism: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        default=None, description="at most this many `foreach` items run at a time"
+    )
     resources: Resources | None = None
+    node_selector: dict[LabelName, Annotated[str, Field(max_length=63)]] | None = None
+    tolerations: list[Toleration] | None = None
+    service_account: K8sName | None = None
+    cache: bool | None = Field(
+        default=None, description="reuse an earlier run's result for the same inputs"
+    )
     retries: Annotated[int, Field(ge=0, le=20)] | None = None
     retry_delay: Duration | None = None
     timeout: Duration | None = None
@@ -88,9 +120,25 @@ class StepBase(Model):
             raise _error("PS405", "foreach takes a list literal or a reference to a list param")
         if not value:
             raise _error("PS405", "foreach over an empty list runs nothing")
+        # Items are all scalars, or all mappings of names to scalars (read as ${item.KEY}).
+        mappings = [isinstance(item, dict) for item in value]
+        if any(mappings) and not all(mappings):
+            raise _error("PS405", "foreach items are all scalars or all mappings, not both")
         for item in value:
-            if not _is_scalar(item):
-                raise _error("PS405", "foreach items must be strings, numbers or booleans")
+            if isinstance(item, dict):
+                if not item:
+                    raise _error("PS405", "a foreach item mapping is empty")
+                for key, field in item.items():
+                    if not isinstance(key, str) or not re.match(IDENT_RE, key):
+                        raise _error("PS405", f"foreach item key {key!r} is not a name")
+                    if not _is_scalar(field):
+                        raise _error(
+                            "PS405", "foreach item values must be strings, numbers or booleans"
+                        )
+            elif not _is_scalar(item):
+                raise _error(
+                    "PS405", "foreach items must be strings, numbers, booleans or mappings"
+                )
         return self
 
 
@@ -117,11 +165,18 @@ Task = Literal[
 ]
 
 
+ServingImage = Annotated[
+    Image | None,
+    Field(description="the image that serves the model, when it is not the training image"),
+]
+
+
 class TrainStep(StepBase):
     kind: Literal["train"]
     framework: Framework | None = None
     task: Task | None = None
     hyperparameters: dict[str, Scalar] | None = None
+    serving_image: ServingImage = None
 
 
 class Objective(Model):
@@ -160,6 +215,7 @@ class TuneStep(StepBase):
     search_space: dict[str, SearchDimension] | None = None
     max_trials: Annotated[int, Field(ge=1, le=10_000)] | None = None
     parallel_trials: Annotated[int, Field(ge=1, le=1_000)] | None = None
+    serving_image: ServingImage = None
 
 
 class EvaluateStep(StepBase):
@@ -184,6 +240,7 @@ class Endpoint(Model):
 class DeployStep(StepBase):
     kind: Literal["deploy"]
     endpoint: Endpoint | None = None
+    serving_image: ServingImage = None
 
 
 class Drift(Model):
@@ -201,6 +258,52 @@ class ContainerStep(StepBase):
     kind: Literal["container"]
 
 
+class FailStep(StepBase):
+    """Stops the run with a message (SageMaker FailStep); usually guarded by `when:`."""
+
+    kind: Literal["fail"]
+    message: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _runs_nothing(self) -> FailStep:
+        ran = ("image", "command", "script", "outputs", "foreach")
+        written = [name for name in ran if getattr(self, name) is not None]
+        if written:
+            raise _error("PS232", f"a fail step runs nothing: remove `{written[0]}`")
+        return self
+
+
+Approval = Literal["pending", "approved", "rejected"]
+
+
+class RegisterStep(StepBase):
+    """A model (input `model`) registered as a new version in a model group (SageMaker model
+    package group, Vertex Model Registry, MLflow registered model)."""
+
+    kind: Literal["register"]
+    model_group: Annotated[str, Field(pattern=NAME_RE)] = Field(
+        description="the model package group / registered model the version joins"
+    )
+    approval: Approval = "pending"
+    parent_model: Annotated[str, Field(min_length=1, max_length=512)] | None = Field(
+        default=None,
+        description="an existing registry model the version is added to (Vertex parent_model)",
+    )
+    tags: dict[Ident, Annotated[str, Field(max_length=256)]] | None = None
+    serving_image: ServingImage = None
+
+
+class BatchPredictStep(StepBase):
+    """Predictions for a dataset (input `data`) from a model (input `model`), written to
+    the `predictions` dataset (SageMaker TransformStep, Vertex batch prediction)."""
+
+    kind: Literal["batch_predict"]
+    keep_columns: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = (
+        Field(default=None, description="input columns copied beside each prediction (an id)")
+    )
+    serving_image: ServingImage = None
+
+
 Step = Annotated[
     IngestStep
     | TransformStep
@@ -209,7 +312,10 @@ Step = Annotated[
     | EvaluateStep
     | DeployStep
     | MonitorStep
-    | ContainerStep,
+    | ContainerStep
+    | FailStep
+    | RegisterStep
+    | BatchPredictStep,
     Field(discriminator="kind"),
 ]
 
@@ -222,4 +328,7 @@ STEP_MODELS: dict[str, type[StepBase]] = {
     "deploy": DeployStep,
     "monitor": MonitorStep,
     "container": ContainerStep,
+    "fail": FailStep,
+    "register": RegisterStep,
+    "batch_predict": BatchPredictStep,
 }
