@@ -10,13 +10,13 @@ import math
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from pipespec.diagnostics import CODES, Diagnostic, did_you_mean
+from pipespec.diagnostics import CODES, Diagnostic, Span, did_you_mean
 from pipespec.spec import models
 from pipespec.spec.loader import NodePath, SourceMap
 
@@ -177,7 +177,8 @@ def translate(
             )
         elif etype in CODES:  # our own validators raise with a diagnostic code as the type
             path = _judged_field(etype, err["msg"], path, value)
-            diags.append(Diagnostic(etype, f"{where}: {err['msg']}", smap.span(path)))
+            span = _inside(smap, path, err.get("ctx") or {})
+            diags.append(Diagnostic(etype, f"{where}: {err['msg']}", span))
         elif etype == "literal_error":
             diags.append(_not_a_choice(err, path, value, where, smap))
         elif etype == "string_pattern_mismatch":
@@ -196,6 +197,24 @@ def translate(
         else:
             diags.append(Diagnostic("PS203", f"{where}: {err['msg']}", smap.span(path)))
     return diags
+
+
+def _inside(smap: SourceMap, path: NodePath, ctx: Mapping[str, Any]) -> Span:
+    """The value's span, or the part of it a validator named (ctx `column`, `width`).
+
+    Only a one-line plain or quoted scalar maps characters to columns one to one (escapes
+    aside); any other keeps the whole value's span.
+    """
+    span = smap.span(path)
+    info = smap.info(path)
+    column, width = ctx.get("column"), ctx.get("width")
+    if info is None or not isinstance(column, int) or info.style not in ("", "'", '"'):
+        return span
+    if span.end_line not in (None, span.line):
+        return span
+    return span.shifted(
+        column + (1 if info.style else 0), width if isinstance(width, int) else None
+    )
 
 
 def _unknown_key(

@@ -104,9 +104,48 @@ def _check_schedule(value: str) -> str:
     return value
 
 
+    _check_cron_ranges(value, fields)
 def _is_scalar(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
+# Only for the message: croniter (which Airflow itself schedules with) decides validity.
+_CRON_FIELDS = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day of month", "1-31"),
+    ("month", "1-12 or jan-dec"),
+    ("day of week", "0-7 or sun-sat"),
+)
+
+
+def _check_cron_ranges(value: str, fields: list[str]) -> None:
+    """PS210 at the first field croniter rejects (a value out of range, say `0 25 * * 1`)."""
+    # Imported here: only specs with a schedule pay for it (`pipespec --help` stays light).
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    try:
+        croniter(value)
+        return
+    except (ValueError, KeyError, TypeError):  # croniter's errors are ValueErrors
+        pass
+    # Judge each field alone (the others `*`) to point at the one at fault.
+    offset = 0
+    for index, field in enumerate(fields):
+        offset = value.index(field, offset)
+        alone = " ".join(field if i == index else "*" for i in range(5))
+        try:
+            croniter(alone)
+        except (ValueError, KeyError, TypeError):
+            name, allowed = _CRON_FIELDS[index]
+            raise PydanticCustomError(
+                "PS210",
+                f"{field!r} is out of range for the {name} field ({allowed}) in {value!r}",
+                {"column": offset, "width": len(field)},
+            ) from None
+        offset += len(field)
+    raise _error("PS210", f"{value!r} is not a valid cron expression")
+
+
     return isinstance(value, (str, int, bool))
 
 
