@@ -42,6 +42,12 @@ class Resolver(ABC, Generic[T]):
     def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
         """``${inputs.X}`` where X is another step's artifact (a file or directory)."""
 
+    def input_one_of(self, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> T:
+        """``${inputs.X}`` where X is whichever of several steps' outputs was produced
+        (exclusive branches). A target whose capability table lists ONE_OF_INPUT overrides
+        this; the portability check stops every other target before it renders."""
+        raise NotImplementedError(f"step '{step.id}': one_of inputs are not supported")
+
     @abstractmethod
     def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
         """``${inputs.X}`` where X is another step's parameter or metrics output."""
@@ -51,17 +57,29 @@ class Resolver(ABC, Generic[T]):
         """``${outputs.NAME}``: where the step writes its own output."""
 
     @abstractmethod
+    def hyperparameter(self, step: ir.Step, name: str) -> T:
+        """``${hyperparameters.NAME}``: one trial's value of a tune step's search dimension
+        (the target runs the trials and fills it in for each)."""
+
+    @abstractmethod
     def item(self, step: ir.Step) -> T:
         """``${item}``: the current fan-out item of a ``foreach:`` step."""
+
+    def item_key(self, step: ir.Step, key: str) -> T:
+        """``${item.KEY}``: one value of the current mapping item. A target whose
+        capability table lists FOREACH_MAPPING_ITEMS overrides this."""
+        raise NotImplementedError(f"step '{step.id}': ${{item.{key}}} is not supported")
 
 
 def resolve(step: ir.Step, seg: ir.Placeholder, resolver: Resolver[T]) -> T:
     """One placeholder of ``step``. Validation guarantees every name it carries exists."""
     if seg.root == "item":
-        return resolver.item(step)
+        return resolver.item(step) if seg.name is None else resolver.item_key(step, seg.name)
     name = str(seg.name)
     if seg.root == "params":
         return resolver.param(step, name)
+    if seg.root == "hyperparameters":
+        return resolver.hyperparameter(step, name)
     if seg.root == "outputs":
         return resolver.output(step, next(o for o in step.outputs if o.name == name))
     inp = step.input(name)
@@ -72,6 +90,8 @@ def resolve(step: ir.Step, seg: ir.Placeholder, resolver: Resolver[T]) -> T:
         return resolver.input_param(step, inp, source)
     if isinstance(source, ir.LiteralUri):
         return resolver.input_literal(step, inp, source)
+    if isinstance(source, ir.OneOf):
+        return resolver.input_one_of(step, inp, source)
     if inp.is_parameter:  # a value the producer reports (the IR's one definition)
         return resolver.input_parameter(step, inp, source)
     return resolver.input_artifact(step, inp, source)

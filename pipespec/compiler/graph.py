@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipespec.compiler.branches import BranchChecks, branch_diagnostics
 from pipespec.compiler.checks import unwritten_outputs
 from pipespec.compiler.facts import EDGE_KINDS, Edge, EdgeKind, StepFacts
 from pipespec.compiler.placeholders import PlaceholderChecks, string_span
 from pipespec.compiler.pod import pod_problems, written_defaults
+from pipespec.compiler.tuning import tune_problems
 from pipespec.diagnostics import Diagnostic, Span, did_you_mean
 from pipespec.fill.scripts import STANDARD_SCRIPTS, Script, load_script
 from pipespec.spec import conditions, models
@@ -66,7 +68,7 @@ def script_path(spec_file: str, script: str) -> Path:
     return Path(spec_file).parent / script
 
 
-class _Checker(PlaceholderChecks):
+class _Checker(PlaceholderChecks, BranchChecks):
     def __init__(self, vspec: ValidatedSpec) -> None:
         self.vspec = vspec
         self.smap = vspec.loaded.source_map
@@ -138,12 +140,19 @@ class _Checker(PlaceholderChecks):
         return self.params[name]
 
     def check_step(self, sid: str, step: models.StepBase) -> StepFacts:
-        facts = StepFacts(outputs=self.outputs[sid])
+        facts = StepFacts(outputs=self.outputs[sid], kind=step_kind(step))
         base: NodePath = ("steps", sid)
         kind = step_kind(step)
         roles = INPUT_ROLES.get(kind, {})
         for name, value in (step.inputs or {}).items():
             path = (*base, "inputs", name)
+            if isinstance(value, models.OneOf):
+                one_of = self.one_of_input(sid, value, path)
+                if one_of is not None:
+                    first = one_of.sources[0]
+                    facts.inputs[name] = one_of
+                    facts.input_types[name] = self.outputs[first.step][first.output]
+                continue
             span = self.smap.span(path)
             try:
                 source = parse_input(value)
@@ -434,6 +443,7 @@ def build_graph(vspec: ValidatedSpec) -> tuple[PipelineGraph, list[Diagnostic]]:
     checker = _Checker(vspec)
     facts = {sid: checker.check_step(sid, step) for sid, step in vspec.steps.items()}
     checker.check_defaults_env()
+    checker.link_else(facts)
     graph: nx.DiGraph[str] = nx.DiGraph()
     order = [sid for sid in checker.all_ids if sid in vspec.steps]
     graph.add_nodes_from(order)
@@ -441,11 +451,13 @@ def build_graph(vspec: ValidatedSpec) -> tuple[PipelineGraph, list[Diagnostic]]:
         if not graph.has_edge(edge.upstream, edge.downstream):
             graph.add_edge(edge.upstream, edge.downstream, why=edge.why, span=edge.span)
     checker.diags.extend(unwritten_outputs(checker.edges, facts))
+    checker.diags.extend(tune_problems(vspec, facts, checker.edges))
     defaults = written_defaults(vspec.loaded.data)
     checker.diags.extend(
         pod_problems(vspec.steps, defaults, checker.secrets, checker.params, checker.smap)
     )
-    checker.diags.extend(_cycles(graph, order))
+    cycles = _cycles(graph, order)
+    checker.diags.extend(cycles or branch_diagnostics(graph, vspec, facts))
     return PipelineGraph(graph, checker.edges, facts, order), checker.diags
 
 

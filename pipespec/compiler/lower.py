@@ -14,10 +14,13 @@ from typing import Any
 from pipespec import ir
 from pipespec.compiler.facts import StepFacts
 from pipespec.compiler.graph import PipelineGraph
+from pipespec.compiler.lower_pod import limits, merged_secrets, pod_fields
+from pipespec.compiler.tuning import trial_names
 from pipespec.fill.info import FillInfo
 from pipespec.spec import models, units
 from pipespec.spec.references import ArtifactRef, ParamRef, split_placeholders
 from pipespec.spec.semantics import step_kind
+from pipespec.spec.serving import RUNS_IN_SERVING_IMAGE, serving_image
 from pipespec.spec.validate import ValidatedSpec
 
 
@@ -103,6 +106,10 @@ def _lower_step(
         return None
 
     image = pick("image", step.image, defaults.image)
+    served = serving_image(step, vspec.steps) if step_kind(step) in RUNS_IN_SERVING_IMAGE else None
+    if step.image is None and served is not None:
+        # The serving image is the step's own choice: it wins over `defaults.image`.
+        image, provenance["image"] = served, "serving_image"
     retries = pick("retries", step.retries, defaults.retries)
     retry_delay = pick("retry_delay", step.retry_delay, defaults.retry_delay)
     timeout = pick("timeout", step.timeout, defaults.timeout)
@@ -124,7 +131,7 @@ def _lower_step(
         script=facts.script,
         args=facts.args,
         env=env,
-        secrets=tuple(ir.SecretUse(env, s) for env, s in sorted((step.secrets or {}).items())),
+        secrets=merged_secrets(step, defaults, provenance),
         inputs=tuple(
             ir.Input(name, source, facts.input_types.get(name, "artifact"))
             for name, source in facts.inputs.items()
@@ -134,8 +141,8 @@ def _lower_step(
         deps=deps,
         after=tuple(step.after or ()),
         condition=facts.condition,
-        condition_text=step.when,
-        foreach=_foreach(facts),
+        condition_text=_condition_text(step, vspec),
+        foreach=_foreach(facts, step.parallelism),
         resources=resources,
         retries=retries if retries is not None else 0,
         retry_delay_s=units.parse_duration(retry_delay) if retry_delay else None,
@@ -147,7 +154,17 @@ def _lower_step(
         ),
         provenance=ir.FrozenMap(dict(sorted(provenance.items()))),
         span=vspec.loaded.source_map.key_span(("steps", sid)),
+        **pod_fields(step, defaults, provenance),
+        trigger=step.trigger or "all_success",
+        else_of=step.else_of,
     )
+
+
+def _condition_text(step: models.StepBase, vspec: ValidatedSpec) -> str | None:
+    """The `when:` as written; an else step's is its branch's, negated (as its condition)."""
+    if step.else_of is None:
+        return step.when
+    return f"not ({vspec.steps[step.else_of].when})"
 
 
 def _merge_env(
@@ -167,13 +184,13 @@ def _merge_env(
     return tuple(sorted(env_facts.items()))
 
 
-def _foreach(facts: StepFacts) -> ir.Foreach | None:
+def _foreach(facts: StepFacts, parallelism: int | None) -> ir.Foreach | None:
     if isinstance(facts.foreach, tuple):
-        return ir.Foreach(items=ir.freeze(facts.foreach))
+        return ir.Foreach(items=ir.freeze(facts.foreach), parallelism=parallelism)
     if isinstance(facts.foreach, ParamRef):
-        return ir.Foreach(param=facts.foreach.name)
+        return ir.Foreach(param=facts.foreach.name, parallelism=parallelism)
     if isinstance(facts.foreach, ArtifactRef):
-        return ir.Foreach(ref=facts.foreach)
+        return ir.Foreach(ref=facts.foreach, parallelism=parallelism)
     return None
 
 
@@ -192,9 +209,12 @@ def dependencies(pgraph: PipelineGraph, rank: dict[str, int]) -> dict[str, tuple
 
 
 def lower_details(step: models.StepBase) -> ir.Details:
-    """The step kind's own fields as the IR's typed record (unset fields are None)."""
+    """The step kind's own fields as the IR's typed record (unset fields are None): what
+    the spec set, nothing inherited (a model's serving image is resolved where it is used)."""
     if isinstance(step, (models.TrainStep, models.TuneStep)):
         return _train_details(step)
+    if isinstance(step, (models.RegisterStep, models.BatchPredictStep)):
+        return _registry_details(step)
     if isinstance(step, models.EvaluateStep):
         return ir.EvaluateDetails(
             task=step.task, metrics=tuple(step.metrics) if step.metrics is not None else None
@@ -211,13 +231,16 @@ def lower_details(step: models.StepBase) -> ir.Details:
         return ir.DeployDetails(
             None
             if end is None
-            else ir.Endpoint(end.name, end.instance_type, end.min_replicas, end.max_replicas)
+            else ir.Endpoint(end.name, end.instance_type, end.min_replicas, end.max_replicas),
+            step.serving_image,
         )
     if isinstance(step, models.MonitorStep):
         drift = None if step.drift is None else ir.Drift(step.drift.metric, step.drift.threshold)
         return ir.MonitorDetails(drift, step.schedule)
     if isinstance(step, models.TransformStep):
         return ir.TransformDetails()
+    if isinstance(step, models.FailStep):
+        return ir.FailDetails(step.message)
     assert isinstance(step, models.ContainerStep), f"no details for {step_kind(step)} steps"
     return ir.ContainerDetails()
 
@@ -225,7 +248,7 @@ def lower_details(step: models.StepBase) -> ir.Details:
 def _train_details(step: models.TrainStep | models.TuneStep) -> ir.Details:
     hyperparameters = None if step.hyperparameters is None else ir.FrozenMap(step.hyperparameters)
     if isinstance(step, models.TrainStep):
-        return ir.TrainDetails(step.framework, step.task, hyperparameters)
+        return ir.TrainDetails(step.framework, step.task, hyperparameters, step.serving_image)
     objective = step.objective
     space = step.search_space
     return ir.TuneDetails(
@@ -245,6 +268,28 @@ def _train_details(step: models.TrainStep | models.TuneStep) -> ir.Details:
         ),
         max_trials=step.max_trials,
         parallel_trials=step.parallel_trials,
+        serving_image=step.serving_image,
+        trial_values=_trial_values(step),
+    )
+
+
+def _trial_values(step: models.TuneStep) -> tuple[str, ...] | None:
+    """The ${hyperparameters.NAME} names the step's command, args and env use, or None."""
+    values = [*(step.command or ()), *(step.args or ()), *(step.env or {}).values()]
+    names = trial_names(tuple(split_placeholders(v)[0]) for v in values)
+    return tuple(names) or None
+
+
+def _registry_details(step: models.RegisterStep | models.BatchPredictStep) -> ir.Details:
+    if isinstance(step, models.BatchPredictStep):
+        keep = None if step.keep_columns is None else tuple(step.keep_columns)
+        return ir.BatchPredictDetails(keep, step.serving_image)
+    return ir.RegisterDetails(
+        model_group=step.model_group,
+        approval=step.approval,
+        parent_model=step.parent_model,
+        tags=None if step.tags is None else ir.FrozenMap(step.tags),
+        serving_image=step.serving_image,
     )
 
 
@@ -268,4 +313,5 @@ def _merge_resources(
         memory_bytes=units.parse_quantity(memory) if memory is not None else None,
         gpu=int(values.get("gpu") or 0),
         accelerator=values.get("accelerator"),
+        **limits(own, default),
     )

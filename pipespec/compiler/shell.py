@@ -84,6 +84,8 @@ def shell_splice_warnings(vspec: ValidatedSpec) -> list[Diagnostic]:
         # Inputs bound to a param carry its value as well.
         via_input = {}
         for input_name, source in (step.inputs or {}).items():
+            if not isinstance(source, str):
+                continue  # a one_of reads step outputs, never a param
             try:
                 ref = parse_input(source)
             except ValueError:

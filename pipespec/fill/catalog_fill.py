@@ -30,15 +30,20 @@ class StepFill:
     model: str | None = None
 
 
-def _producer(vspec: ValidatedSpec, ref: str | None) -> models.StepBase | None:
-    if not ref or "." not in ref:
+def _producer(vspec: ValidatedSpec, ref: object) -> models.StepBase | None:
+    if not isinstance(ref, str) or "." not in ref:
         return None
     return vspec.steps.get(ref.split(".", 1)[0])
 
 
 def model_source(vspec: ValidatedSpec, step: models.StepBase) -> models.StepBase | None:
-    """The train/tune step whose model this step consumes (for evaluate, deploy)."""
+    """The train/tune step whose model this step consumes (for evaluate, deploy), through
+    any register steps between them (train -> register -> batch_predict)."""
     producer = _producer(vspec, (step.inputs or {}).get("model"))
+    seen: set[int] = set()
+    while producer is not None and step_kind(producer) == "register" and id(producer) not in seen:
+        seen.add(id(producer))
+        producer = _producer(vspec, (producer.inputs or {}).get("model"))
     if producer is not None and step_kind(producer) in ("train", "tune"):
         return producer
     return None
@@ -114,6 +119,10 @@ def catalog_fill(
         return _fill_evaluate(filler)
     if kind == "ingest":
         return _fill_sql_ingest(filler)
+    if kind in ("register", "batch_predict"):
+        from pipespec.fill.catalog_registry import fill_registry
+
+        return fill_registry(filler, kind)
     return None
 
 
@@ -124,11 +133,15 @@ def _fill_trainer(filler: _Filler, kind: str) -> StepFill | None:
     if framework is None or task is None:
         return None
     source = f"catalog:{framework}@{catalog.version}"
-    merged = _merge_hyperparameters(filler, framework, task, source)
+    # The catalog's hyperparameters and search spaces are the standard script's: a step
+    # running its own command or script gets neither (its code may not take them).
+    own_code = step.command is not None or not (step.script or "pipespec:").startswith("pipespec:")
+    merged = {} if own_code else _merge_hyperparameters(filler, framework, task, source)
     filler.image_for(framework, source)
     if kind == "tune":
         filler.put("objective", catalog.objective(task), f"catalog:{task}@{catalog.version}")
-        filler.put("search_space", catalog.search_space(framework, task), source)
+        if not own_code:
+            filler.put("search_space", catalog.search_space(framework, task), source)
         filler.put("max_trials", 10, source)
         filler.put("parallel_trials", 2, source)
     if filler.standard_script(framework):

@@ -94,7 +94,9 @@ def _frame_and_request(
     from pipespec.fill.llm import LLMRequest
 
     inputs = {
-        n: "dataset" for n, ref in (step.inputs or {}).items() if not ref.startswith("params.")
+        n: "dataset"
+        for n, ref in (step.inputs or {}).items()
+        if not (isinstance(ref, str) and ref.startswith("params."))
     }
     frame = ScriptFrame(
         step_id=sid,

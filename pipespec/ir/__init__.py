@@ -8,29 +8,32 @@ authoring order, so every backend emits steps in the same stable order.
 from __future__ import annotations
 
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from pipespec.diagnostics import Span
 from pipespec.fill.scripts import Script
 from pipespec.ir.details import (
+    BatchPredictDetails,
     ContainerDetails,
     DeployDetails,
     Details,
     Drift,
     Endpoint,
     EvaluateDetails,
+    FailDetails,
     IngestDetails,
     IngestSource,
     MonitorDetails,
     Objective,
+    RegisterDetails,
     SearchDimension,
     TrainDetails,
     TransformDetails,
     TuneDetails,
 )
-from pipespec.ir.features import Feature
+from pipespec.ir.features import Feature, runs_own_trials
 from pipespec.ir.frozen import FrozenMap, Record, freeze, thaw
 
 # What backends may use of the rest of the package comes through here: the condition AST
@@ -48,16 +51,20 @@ from pipespec.spec.references import (
     ArtifactRef,
     InputSource,
     LiteralUri,
+    OneOf,
     ParamRef,
     Placeholder,
     Segment,
     Text,
 )
+from pipespec.spec.semantics import TARGET_WRITTEN_OUTPUTS
 
 __all__ = [
     "DEP_KINDS",
     "PARAMETER_TYPES",
+    "TARGET_WRITTEN_OUTPUTS",
     "ArtifactRef",
+    "BatchPredictDetails",
     "BoolOp",
     "Compare",
     "ContainerDetails",
@@ -69,6 +76,7 @@ __all__ = [
     "Endpoint",
     "EvaluateDetails",
     "Expr",
+    "FailDetails",
     "Feature",
     "FrozenMap",
     "IngestDetails",
@@ -79,20 +87,24 @@ __all__ = [
     "MonitorDetails",
     "Not",
     "Objective",
+    "OneOf",
     "ParamRef",
     "Placeholder",
     "Record",
     "Ref",
+    "RegisterDetails",
     "Script",
     "SearchDimension",
     "Segment",
     "Text",
     "TrainDetails",
     "TransformDetails",
+    "TriggerRule",
     "TuneDetails",
     "condition_refs",
     "freeze",
     "is_parameter",
+    "runs_own_trials",
     "thaw",
 ]
 
@@ -101,6 +113,7 @@ __all__ = [
 # order wherever kinds are listed.
 DepKind = typing.Literal["data", "foreach", "condition", "after"]  # not the condition Literal
 DEP_KINDS: tuple[DepKind, ...] = ("data", "foreach", "condition", "after")
+TriggerRule = typing.Literal["all_success", "none_failed", "all_done", "one_success"]
 
 # Output types passed by value (a small JSON document a task returns) rather than as a
 # file at a URI: the parameter types, and metrics. The one definition every backend uses.
@@ -182,15 +195,20 @@ class Resources:
     memory_bytes: int | None
     gpu: int
     accelerator: str | None
+    # Limits written apart from the requests (`resources.limits`); None: the target's
+    # default meaning (memory limited at its request, cpu not limited).
+    cpu_limit: float | None = None
+    memory_limit_bytes: int | None = None
 
 
 @dataclass(frozen=True)
 class Foreach:
     """Fan-out: over literal ``items``, a list ``param``, or a list output ``ref``."""
 
-    items: tuple[Any, ...] | None = None
+    items: tuple[Any, ...] | None = None  # scalars, or FrozenMaps read as ${item.KEY}
     param: str | None = None
     ref: ArtifactRef | None = None
+    parallelism: int | None = None  # at most this many items at a time; None: no bound
 
 
 @dataclass(frozen=True)
@@ -221,6 +239,16 @@ class Step:
     target_overrides: FrozenMap  # per-target step settings, e.g. {"sagemaker": {...}}
     provenance: FrozenMap  # field -> "user" | "default" | "kind" | "catalog:..." | "llm:..."
     span: Span
+    # Pod placement and run control (Kubernetes targets), after the `defaults` merge.
+    node_selector: FrozenMap = field(default_factory=FrozenMap)  # label -> value
+    tolerations: tuple[FrozenMap, ...] = ()  # core/v1 Toleration fields, snake_case
+    service_account: str | None = None
+    cache: bool | None = None  # None: the target's default
+    # When the step runs given its upstream steps' ends (Airflow's names); a join after
+    # exclusive branches needs one that accepts a skipped upstream.
+    trigger: TriggerRule = "all_success"
+    # The step whose `when:` this step is the else of; `condition` is then its negation.
+    else_of: str | None = None
 
     def input(self, name: str) -> Input | None:
         return next((i for i in self.inputs if i.name == name), None)

@@ -18,16 +18,19 @@ from typing import Any, Literal
 from pipespec.ir.frozen import FrozenMap, Record
 
 __all__ = [
+    "BatchPredictDetails",
     "ContainerDetails",
     "DeployDetails",
     "Details",
     "Drift",
     "Endpoint",
     "EvaluateDetails",
+    "FailDetails",
     "IngestDetails",
     "IngestSource",
     "MonitorDetails",
     "Objective",
+    "RegisterDetails",
     "SearchDimension",
     "TrainDetails",
     "TransformDetails",
@@ -59,6 +62,7 @@ class TrainDetails(Record):
     framework: str | None = None
     task: str | None = None
     hyperparameters: FrozenMap | None = None  # name -> scalar
+    serving_image: str | None = None  # the image that serves the model, if not this one
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ class TuneDetails(Record):
     search_space: FrozenMap | None = None  # name -> SearchDimension, as written
     max_trials: int | None = None
     parallel_trials: int | None = None
+    # The search dimensions the step's own command, args or env take as
+    # ${hyperparameters.NAME} (first use first): a target fills them per trial.
+    trial_values: tuple[str, ...] | None = None
+    serving_image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,7 @@ class Endpoint(Record):
 @dataclass(frozen=True)
 class DeployDetails(Record):
     endpoint: Endpoint | None = None
+    serving_image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,30 @@ class ContainerDetails(Record):
     pass
 
 
+@dataclass(frozen=True)
+class FailDetails(Record):
+    """A `fail` step: it stops the run with this message."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RegisterDetails(Record):
+    """A new version of the `model` input in a registry's model group."""
+
+    model_group: str
+    approval: Literal["pending", "approved", "rejected"] = "pending"
+    parent_model: str | None = None  # an existing registry model to add the version to
+    tags: FrozenMap | None = None  # name -> string, on the version
+    serving_image: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchPredictDetails(Record):
+    keep_columns: tuple[str, ...] | None = None  # input columns copied beside predictions
+    serving_image: str | None = None
+
+
 Details = (
     IngestDetails
     | TransformDetails
@@ -134,4 +167,7 @@ Details = (
     | DeployDetails
     | MonitorDetails
     | ContainerDetails
+    | FailDetails
+    | RegisterDetails
+    | BatchPredictDetails
 )

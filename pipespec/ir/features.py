@@ -11,8 +11,9 @@ from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from pipespec.ir.pod_features import pod_rules
 from pipespec.spec.conditions import condition_refs
-from pipespec.spec.references import ArtifactRef, Placeholder
+from pipespec.spec.references import ArtifactRef, OneOf, Placeholder
 
 if TYPE_CHECKING:  # ir/__init__ imports this module: the IR types are for annotations only
     from pipespec.ir import Pipeline, Step
@@ -29,9 +30,16 @@ class Feature(str, Enum):
     PARAMETER_OUTPUT = "parameter or metrics output read by another step"
     MULTIPLE_PARAMETER_OUTPUTS = "several parameter or metrics outputs written by one step"
     CONDITION = "when: condition"
+    BRANCH_ELSE = "else_of: the else branch of a condition"
+    TRIGGER_RULE = "trigger: a step's trigger rule other than all_success"
+    ONE_OF_INPUT = "one_of: an input from whichever branch produced it"
+    FAIL_STEP = "fail: a step that stops the run with a message"
     FOREACH_LITERAL = "foreach over a literal list"
     FOREACH_PARAM = "foreach over a list param"
     FOREACH_OUTPUT = "foreach over a list output"
+    FOREACH_PARALLELISM = "foreach with a parallelism bound"
+    FOREACH_MAPPING_ITEMS = "foreach over mapping items read as ${item.KEY}"
+    FOREACH_FAN_IN = "an output of a foreach step read by another step (all items' outputs)"
     AFTER = "after: ordering without data"
     RETRIES = "retries and retry delay"
     TIMEOUT = "timeout"
@@ -39,14 +47,27 @@ class Feature(str, Enum):
     GPU = "GPU count"
     ACCELERATOR = "accelerator type"
     INSTANCE_TYPE = "instance type"
+    INSTANCE_COUNT = "instance count"
+    INSTANCE_PARAMS = "instance type or count chosen by a run-time param"
+    RESOURCE_LIMITS = "cpu and memory limits apart from the requests"
+    NODE_SELECTOR = "node_selector"
+    TOLERATIONS = "tolerations"
+    SERVICE_ACCOUNT = "service_account"
+    CACHE = "cache: true (reuse an earlier run's result)"
     SECRETS = "secrets as environment variables"
     TUNE_NATIVE = "tune: search space, objective, trials"
     TUNE_OWN_COMMAND = "tune with the step's own command"
+    TUNE_TRIAL_VALUES = "tune with the step's own command taking ${hyperparameters.NAME}"
+    TUNE_BEST_HYPERPARAMETERS = "a tune step's best_hyperparameters read by another step"
     HYPERPARAMETERS_OWN_COMMAND = "hyperparameters of a step that runs its own command"
     INGEST_SOURCE_OWN_COMMAND = "ingest source of a step that runs its own command"
     DEPLOY_ENDPOINT = "deploy to an endpoint"
     MONITOR_DRIFT = "monitor: drift threshold"
     MONITOR_SCHEDULE = "monitor with its own schedule"
+    REGISTER_MODEL = "register: a model version in a model registry"
+    BATCH_PREDICT = "batch_predict: predictions for a dataset"
+    SERVING_IMAGE = "serving_image: the image that serves a model"
+    MODEL_FIELDS_OWN_COMMAND = "register/batch_predict/deploy model fields of an own command"
 
 
 # Output types that travel as values (a target's parameters/XCom), not as files.
@@ -69,6 +90,28 @@ def runs_standard_tuning(step: Step) -> bool:
     )
 
 
+def runs_own_trials(step: Step) -> bool:
+    """A tune step running its own command (or script) that takes each trial's values as
+    ${hyperparameters.NAME}: a target can run its search like the standard script's."""
+    return (
+        step.kind == "tune"
+        and runs_own_code(step)
+        and bool(step.details.get("trial_values"))
+        and bool(step.details.get("search_space"))
+        and "max_trials" in step.details
+        and "objective" in step.details
+    )
+
+
+def _reads_best_hyperparameters(step: Step) -> bool:
+    outputs: list[str | None] = [
+        put.source.output for put in step.inputs if isinstance(put.source, ArtifactRef)
+    ]
+    if step.condition is not None:
+        outputs += [r.output for r in condition_refs(step.condition)]
+    return "best_hyperparameters" in outputs
+
+
 def runs_own_code(step: Step) -> bool:
     """The step runs the user's command or script, not a standard `pipespec:` script, so
     no kind field reaches it as an argument."""
@@ -89,7 +132,8 @@ def written_parameter_outputs(step: Step) -> list[str]:
 
 def _reads_output(step: Step, parameter: bool) -> bool:
     for put in step.inputs:
-        if isinstance(put.source, ArtifactRef) and (put.type in PARAMETER_TYPES) == parameter:
+        from_step = isinstance(put.source, (ArtifactRef, OneOf))
+        if from_step and (put.type in PARAMETER_TYPES) == parameter:
             return True
     # A condition reads step outputs as values.
     return (
@@ -97,6 +141,16 @@ def _reads_output(step: Step, parameter: bool) -> bool:
         and step.condition is not None
         and any(not r.is_param for r in condition_refs(step.condition))
     )
+
+
+def _model_fields_own_command(step: Step) -> bool:
+    """A register, batch_predict or deploy whose own command is not given the kind's model
+    fields (registry group and approval, kept columns, the serving image to deploy)."""
+    if step.kind == "register":
+        return runs_own_code(step)
+    if step.kind == "batch_predict":
+        return runs_own_code(step) and "keep_columns" in step.details
+    return step.kind == "deploy" and "serving_image" in step.details
 
 
 def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
@@ -113,6 +167,10 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.PARAMETER_OUTPUT: lambda s: _reads_output(s, parameter=True),
         Feature.MULTIPLE_PARAMETER_OUTPUTS: lambda s: len(written_parameter_outputs(s)) > 1,
         Feature.CONDITION: lambda s: s.condition is not None,
+        Feature.BRANCH_ELSE: lambda s: s.else_of is not None,
+        Feature.TRIGGER_RULE: lambda s: s.trigger != "all_success",
+        Feature.ONE_OF_INPUT: lambda s: any(isinstance(i.source, OneOf) for i in s.inputs),
+        Feature.FAIL_STEP: lambda s: s.kind == "fail",
         Feature.FOREACH_LITERAL: lambda s: s.foreach is not None and s.foreach.items is not None,
         Feature.FOREACH_PARAM: lambda s: s.foreach is not None and s.foreach.param is not None,
         Feature.FOREACH_OUTPUT: lambda s: s.foreach is not None and s.foreach.ref is not None,
@@ -130,8 +188,11 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.TUNE_OWN_COMMAND: lambda s: (
             s.kind == "tune"
             and not runs_standard_tuning(s)
+            and not runs_own_trials(s)
             and any(name in s.details for name in _TUNE_FIELDS)
         ),
+        Feature.TUNE_TRIAL_VALUES: runs_own_trials,
+        Feature.TUNE_BEST_HYPERPARAMETERS: _reads_best_hyperparameters,
         Feature.HYPERPARAMETERS_OWN_COMMAND: lambda s: (
             s.kind in ("train", "tune") and runs_own_code(s) and "hyperparameters" in s.details
         ),
@@ -141,6 +202,10 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.DEPLOY_ENDPOINT: lambda s: s.kind == "deploy" and "endpoint" in s.details,
         Feature.MONITOR_DRIFT: lambda s: s.kind == "monitor" and "drift" in s.details,
         Feature.MONITOR_SCHEDULE: lambda s: s.kind == "monitor" and bool(s.details.get("schedule")),
+        Feature.REGISTER_MODEL: lambda s: s.kind == "register",
+        Feature.BATCH_PREDICT: lambda s: s.kind == "batch_predict",
+        Feature.SERVING_IMAGE: lambda s: bool(s.details.get("serving_image")),
+        Feature.MODEL_FIELDS_OWN_COMMAND: _model_fields_own_command,
     }
 
 
@@ -156,6 +221,7 @@ def features_used(pipeline: Pipeline, target: str | None = None) -> dict[Feature
         Feature.SCHEDULE: pipeline.schedule is not None,
     }
     rules = _step_rules(target)
+    rules.update({Feature[name]: rule for name, rule in pod_rules(pipeline, target).items()})
     found: dict[Feature, list[Step]] = {}
     for feature in Feature:
         if feature in pipeline_level:

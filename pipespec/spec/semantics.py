@@ -18,18 +18,31 @@ DEFAULT_OUTPUTS: dict[str, dict[str, str]] = {
     "deploy": {},
     "monitor": {},
     "container": {},
+    "fail": {},
+    "register": {},
+    "batch_predict": {},
 }
 
 INTRINSIC_OUTPUTS: dict[str, dict[str, str]] = {
     "ingest": {},
     "transform": {},
     "train": {"model": "model"},
-    "tune": {"model": "model", "metrics": "metrics"},
+    # A tune step's model and metrics are its best trial's; best_hyperparameters that
+    # trial's values, written by the target's best-trial pick (TARGET_WRITTEN_OUTPUTS).
+    "tune": {"model": "model", "metrics": "metrics", "best_hyperparameters": "dict"},
     "evaluate": {"metrics": "metrics"},
     "deploy": {"endpoint": "string"},
     "monitor": {"report": "metrics"},
     "container": {},
+    "fail": {},
+    # The registry's name for the new version (an MLflow `models:/<group>/<version>` URI,
+    # a SageMaker model package ARN, a Vertex model resource name).
+    "register": {"model_version": "string"},
+    "batch_predict": {"predictions": "dataset"},
 }
+
+# Outputs the target writes, not the step's command: nothing to name as ${outputs.X}.
+TARGET_WRITTEN_OUTPUTS: dict[str, frozenset[str]] = {"tune": frozenset({"best_hyperparameters"})}
 
 INPUT_ROLES: dict[str, dict[str, str]] = {
     "train": {"train": "dataset", "validation": "dataset", "test": "dataset", "model": "model"},
@@ -37,11 +50,15 @@ INPUT_ROLES: dict[str, dict[str, str]] = {
     "evaluate": {"model": "model", "test": "dataset", "data": "dataset"},
     "deploy": {"model": "model"},
     "monitor": {"baseline": "dataset", "data": "dataset", "model": "model"},
+    "register": {"model": "model", "metrics": "metrics"},
+    "batch_predict": {"model": "model", "data": "dataset"},
 }
 
 REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
     "evaluate": ("model",),
     "deploy": ("model",),
+    "register": ("model",),
+    "batch_predict": ("model", "data"),
 }
 
 

@@ -55,6 +55,24 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "a ShortCircuitOperator `<step>.when` generated from the condition's AST, upstream "
         "of the step",
     ),
+    Feature.BRANCH_ELSE: Capability(
+        _NATIVE,
+        "a BranchPythonOperator `<step>.branch` (instead of the ShortCircuitOperator) that "
+        "follows the step when the condition holds and its else steps when it does not "
+        "(SageMaker: ConditionStep if_steps/else_steps; KFP: dsl.If/dsl.Else)",
+    ),
+    Feature.TRIGGER_RULE: Capability(
+        _NATIVE, "the task's trigger_rule (the same names: none_failed, all_done, one_success)"
+    ),
+    Feature.ONE_OF_INPUT: Capability(
+        _NATIVE,
+        "a DAG macro `pipespec_one_of` that, when the task's fields render, reads whichever "
+        "source pushed its XCom or wrote its artifact (KFP: dsl.OneOf)",
+    ),
+    Feature.FAIL_STEP: Capability(
+        _NATIVE,
+        "a PythonOperator that raises AirflowFailException with the message (SageMaker: FailStep)",
+    ),
     Feature.FOREACH_LITERAL: Capability(
         _NATIVE, "dynamic task mapping: .partial(...).expand_kwargs([...])"
     ),
@@ -63,6 +81,19 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.FOREACH_OUTPUT: Capability(
         _NATIVE, "dynamic task mapping over the producer's XCom (XComArg(...).map(...))"
+    ),
+    Feature.FOREACH_PARALLELISM: Capability(
+        _NATIVE, "the mapped task's max_active_tis_per_dagrun (at most N items at a time)"
+    ),
+    Feature.FOREACH_MAPPING_ITEMS: Capability(
+        _NATIVE,
+        "each mapped task's kwargs carry the item's values (${item.KEY}); with items from a "
+        "list param or output a missing key fails that task at run time",
+    ),
+    Feature.FOREACH_FAN_IN: Capability(
+        _NATIVE,
+        "a parameter output arrives as the JSON list of every mapped task's XCom, in item "
+        "order; an artifact as the producer's output folder, one sub-folder per map index",
     ),
     Feature.AFTER: Capability(_NATIVE, ">> edges"),
     Feature.RETRIES: Capability(_NATIVE, "the task's retries and retry_delay"),
@@ -84,6 +115,28 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     Feature.SECRETS: Capability(
         _NATIVE, "Secret('env', ...) from the secret's `kubernetes:` mapping"
     ),
+    Feature.INSTANCE_COUNT: Capability(
+        _EMULATED, "Airflow has no instance counts: a task runs one pod; the count is not used"
+    ),
+    Feature.INSTANCE_PARAMS: Capability(
+        _EMULATED, "Airflow has no instance types or counts: the run-time param is not used"
+    ),
+    Feature.RESOURCE_LIMITS: Capability(
+        _NATIVE, "container_resources=V1ResourceRequirements(limits=...) apart from requests"
+    ),
+    Feature.NODE_SELECTOR: Capability(
+        _NATIVE, "the KubernetesPodOperator's node_selector (merged with the GPU model's)"
+    ),
+    Feature.TOLERATIONS: Capability(
+        _NATIVE, "the KubernetesPodOperator's tolerations=[k8s.V1Toleration(...)]"
+    ),
+    Feature.SERVICE_ACCOUNT: Capability(
+        _NATIVE, "the KubernetesPodOperator's service_account_name"
+    ),
+    Feature.CACHE: Capability(
+        _EMULATED,
+        "Airflow has no task-result caching: the step runs again in every DAG run",
+    ),
     Feature.TUNE_NATIVE: Capability(
         _NATIVE,
         "built from dynamic task mapping: `<step>.trials` draws max_trials sets from the "
@@ -94,6 +147,16 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         _EMULATED,
         "the objective, search space and trial counts are not passed to the task "
         f"(Airflow has no construct for them); {_RUNS_ONCE}",
+    ),
+    Feature.TUNE_TRIAL_VALUES: Capability(
+        _NATIVE,
+        "built from dynamic task mapping as for the standard script: `<step>.trials` draws "
+        "the trials, each mapped task gets its values in place of ${hyperparameters.NAME} "
+        "(filled at run time), `<step>.best` picks the trial by the objective key of its "
+        "metrics output",
+    ),
+    Feature.TUNE_BEST_HYPERPARAMETERS: Capability(
+        _NATIVE, "the `<step>.best` task's XCom (its `hyperparameters`)"
     ),
     Feature.HYPERPARAMETERS_OWN_COMMAND: Capability(
         _EMULATED, f"the hyperparameters are not passed to the task; {_RUNS_ONCE}"
@@ -114,6 +177,25 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         _EMULATED,
         "the step runs once per DAG run, not on its own schedule (schedule a separate "
         "pipeline for periodic monitoring)",
+    ),
+    Feature.REGISTER_MODEL: Capability(
+        _NATIVE,
+        "a task running the catalog's `pipespec:register` script: a new version of the MLflow "
+        "registered model `model_group` (server from MLFLOW_TRACKING_URI), its approval as "
+        "the version's `approval_status` tag (MLflow has no approval status)",
+    ),
+    Feature.BATCH_PREDICT: Capability(
+        _NATIVE, "a task running the catalog's `pipespec:batch_predict` script over the data"
+    ),
+    Feature.SERVING_IMAGE: Capability(
+        _NATIVE,
+        "a batch_predict task runs in the serving image (its own or its model's); "
+        "`pipespec:register` records it as the version's `serving_image` tag",
+    ),
+    Feature.MODEL_FIELDS_OWN_COMMAND: Capability(
+        _EMULATED,
+        "the model group, approval, tags, kept columns or serving image are not passed to "
+        f"the task; {_RUNS_ONCE}",
     ),
 }
 
@@ -139,6 +221,18 @@ _LOCAL: Mapping[Feature, Capability] = {
     ),
     Feature.SECRETS: Capability(
         _NATIVE, "the Airflow connection's URI (the secret's `airflow:` mapping), read at run time"
+    ),
+    Feature.RESOURCE_LIMITS: Capability(
+        _EMULATED, "operator: local runs on the worker: cpu and memory are not limited"
+    ),
+    Feature.NODE_SELECTOR: Capability(
+        _EMULATED, "operator: local runs on the worker: the node selector is not used"
+    ),
+    Feature.TOLERATIONS: Capability(
+        _EMULATED, "operator: local runs on the worker: the tolerations are not used"
+    ),
+    Feature.SERVICE_ACCOUNT: Capability(
+        _EMULATED, "operator: local runs as the worker: the service account is not used"
     ),
 }
 

@@ -76,6 +76,8 @@ def common_kwargs(step: ir.Step) -> list[tuple[str, Any]]:
         out.append(("retry_delay", call("datetime.timedelta", seconds=step.retry_delay_s)))
     if step.timeout_s is not None:
         out.append(("execution_timeout", call("datetime.timedelta", seconds=step.timeout_s)))
+    if step.trigger != "all_success":  # only when written: existing DAGs stay the same
+        out.append(("trigger_rule", step.trigger))
     return out
 
 

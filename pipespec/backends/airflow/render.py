@@ -17,7 +17,12 @@ from typing import Any
 
 from pipespec import __version__, ir
 from pipespec.backends import RenderResult
-from pipespec.backends.airflow.conditions import condition_task
+from pipespec.backends.airflow.branching import (
+    add_one_of,
+    condition_or_branch,
+    else_vars,
+    fail_task,
+)
 from pipespec.backends.airflow.context import (
     TARGET,
     Context,
@@ -36,6 +41,9 @@ __all__ = ["is_mapped", "natively_tuned", "render_dag", "render_text"]
 
 
 def step_task(ctx: Context, step: ir.Step, view: DagView) -> None:
+    if step.kind == "fail":
+        fail_task(ctx, step, view)
+        return
     if step.image is None or not argv_of(step):
         return  # incomplete steps never reach a backend (PS500)
     factory = k8s_kwargs if ctx.kubernetes else local_kwargs
@@ -67,10 +75,12 @@ def render_text(ctx: Context) -> str:
     )
     condition_vars: dict[str, str] = {}
     for step in ctx.p.steps:
-        when_var = condition_task(ctx, step, view)
+        when_var = condition_or_branch(ctx, step, view)
         if when_var is not None:
             condition_vars[step.id] = when_var
         step_task(ctx, step, view)
+    condition_vars.update(else_vars(ctx, condition_vars))
+    add_one_of(ctx, view)
     view.edges = edges(ctx, condition_vars)
     text: str = environment().get_template("dag.py.j2").render(v=view)
     return text

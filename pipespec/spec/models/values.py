@@ -26,6 +26,9 @@ STEP_KINDS = (
     "deploy",
     "monitor",
     "container",
+    "fail",
+    "register",
+    "batch_predict",
 )
 FRAMEWORKS = ("xgboost", "scikit-learn", "lightgbm", "pytorch", "tensorflow", "transformers")
 TASKS = (
@@ -101,13 +104,10 @@ def _check_schedule(value: str) -> str:
             "PS210",
             f"{value!r} is not a 5-field cron expression (minute hour day month weekday)",
         )
+    _check_cron_ranges(value, fields)
     return value
 
 
-    _check_cron_ranges(value, fields)
-def _is_scalar(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
 # Only for the message: croniter (which Airflow itself schedules with) decides validity.
 _CRON_FIELDS = (
     ("minute", "0-59"),
@@ -146,6 +146,9 @@ def _check_cron_ranges(value: str, fields: list[str]) -> None:
     raise _error("PS210", f"{value!r} is not a valid cron expression")
 
 
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
     return isinstance(value, (str, int, bool))
 
 
