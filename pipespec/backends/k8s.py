@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pipespec import ir
 from pipespec.spec import units
@@ -45,16 +46,21 @@ def gpu_count(resources: ir.Resources) -> int:
 def requirements(resources: ir.Resources) -> ResourceRequirements | None:
     """Requests and limits, or None when the step asks for nothing.
 
-    Memory is both requested and limited (a pod over its limit is killed, not slowed);
-    CPU is only requested, so a step may burst; GPUs can only be limits.
+    Without `limits` written, memory is both requested and limited (a pod over its limit
+    is killed, not slowed) and CPU is only requested, so a step may burst; written limits
+    replace those. GPUs can only be limits.
     """
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     if resources.cpu is not None:
         requests["cpu"] = units.format_cpu(resources.cpu)
+    if resources.cpu_limit is not None:
+        limits["cpu"] = units.format_cpu(resources.cpu_limit)
     if resources.memory_bytes is not None:
         requests["memory"] = units.format_quantity(resources.memory_bytes)
-        limits["memory"] = units.format_quantity(resources.memory_bytes)
+    memory_limit = resources.memory_limit_bytes or resources.memory_bytes
+    if memory_limit is not None:
+        limits["memory"] = units.format_quantity(memory_limit)
     gpus = gpu_count(resources)
     if gpus:
         limits[GPU_RESOURCE] = str(gpus)
@@ -75,6 +81,26 @@ def gpu_tolerations(resources: ir.Resources) -> list[dict[str, str]]:
     if not gpu_count(resources):
         return []
     return [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def node_selector(step: ir.Step) -> dict[str, str]:
+    """The GPU model's label and the step's own node selector (its labels win: it was
+    written for this cluster)."""
+    return {**gpu_node_selector(step.resources), **dict(step.node_selector)}
+
+
+# core/v1 Toleration's fields in the Kubernetes API's order (the IR keeps snake_case).
+_TOLERATION_FIELDS = ("key", "operator", "value", "effect", "toleration_seconds")
+
+
+def tolerations(step: ir.Step) -> list[dict[str, Any]]:
+    """The GPU taint's toleration and the step's own, without repeats, fields in order."""
+    out: list[dict[str, Any]] = []
+    for written in (*gpu_tolerations(step.resources), *step.tolerations):
+        toleration = {f: written[f] for f in _TOLERATION_FIELDS if f in written}
+        if toleration not in out:
+            out.append(toleration)
+    return out
 
 
 @dataclass(frozen=True)

@@ -189,4 +189,3 @@ def pod_problems(
             out.append(problem)
         out.extend(instance_problems(sid, step, params, smap))
     return out
-

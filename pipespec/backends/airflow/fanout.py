@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import defaultdict
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.airflow.context import Context
+from pipespec.backends.airflow.context import Context, runs_standard_script_trials, trial_marker
 from pipespec.backends.airflow.jinja_text import escape_literal
 from pipespec.backends.airflow.operators import KwargsFactory
 from pipespec.backends.airflow.pycode import DagView, FunctionView, TaskView
@@ -21,9 +22,7 @@ _MARKER = re.compile("\x00(item|hp:[^\x00]*)\x00")
 ITEM_MARKER = "\x00item\x00"
 
 
-def _marker(name: str) -> str:
-    """Stands for trial hyperparameter ``name`` until `_fill_item` runs at run time."""
-    return f"\x00hp:{name}\x00"
+_marker = trial_marker
 
 
 def split_markers(value: Any) -> Any:
@@ -51,7 +50,25 @@ def split_markers(value: Any) -> Any:
 
 
 def _item_text(item: Any) -> str:
+    item = ir.thaw(item)
     return item if isinstance(item, str) else json.dumps(item)
+
+
+def _item_fields(item: Any) -> dict[str, str] | None:
+    """A mapping item's values as escaped text, for ${item.KEY}; None for a scalar item."""
+    if not isinstance(item, ir.FrozenMap):
+        return None
+    return {key: escape_literal(_item_text(value)) for key, value in item.items()}
+
+
+def _bound(step: ir.Step) -> list[tuple[str, Any]]:
+    """`parallelism`: Airflow's per-run cap on the mapped task's running instances."""
+    fe = step.foreach
+    return (
+        []
+        if fe is None or fe.parallelism is None
+        else [("max_active_tis_per_dagrun", fe.parallelism)]
+    )
 
 
 def foreach_tasks(
@@ -70,11 +87,20 @@ def foreach_tasks(
         # Literal items: every item's kwargs are known now.
         expansions = []
         for item in fe.items:
-            _, per_item = factory(ctx, step, escape_literal(_item_text(item)))
+            text, fields = escape_literal(_item_text(item)), _item_fields(item)
+            _, per_item = factory(ctx, step, text, item_fields=fields)
             expansions.append(per_item)
-        fixed, _ = factory(ctx, step, "")
+        # The fixed part holds no item text: any item's values do.
+        fixed, _ = factory(ctx, step, "", item_fields=defaultdict(str))
         view.tasks.append(
-            TaskView(var, step.id, operator, common + fixed, partial=True, expand=expansions)
+            TaskView(
+                var,
+                step.id,
+                operator,
+                common + fixed + _bound(step),
+                partial=True,
+                expand=expansions,
+            )
         )
         return
     # A run-time list (a list param or a list output): map a kwargs builder over it.
@@ -108,7 +134,9 @@ def foreach_tasks(
         key = ctx.xcom_key(fe.ref.output)
         source = Code(f"XComArg({producer_var}, key={py_literal(key)}).map({py_ident(fn)})")
         view.uses.add("xcomarg")
-    view.tasks.append(TaskView(var, step.id, operator, common + fixed, partial=True, expand=source))
+    view.tasks.append(
+        TaskView(var, step.id, operator, common + fixed + _bound(step), partial=True, expand=source)
+    )
 
 
 def tuned_tasks(
@@ -128,7 +156,10 @@ def tuned_tasks(
     assert isinstance(details, ir.TuneDetails)
     assert details.objective is not None and details.max_trials is not None
     space: dict[str, Any] = ir.thaw(details.search_space)
-    extra = tuple(escape_literal(f"--{n}=") + _marker(n) for n in sorted(space))
+    # The standard script takes each value as `--name=value`; the user's own command takes
+    # them where it wrote ${hyperparameters.NAME} (the resolver puts the markers there).
+    standard = runs_standard_script_trials(step)
+    extra = tuple(escape_literal(f"--{n}=") + _marker(n) for n in sorted(space) if standard)
     fixed, template = factory(ctx, step, None, extra)
     const, space_const = f"_{var.upper()}_TEMPLATE", f"_{var.upper()}_SPACE"
     view.constants.append((const, split_markers(template)))

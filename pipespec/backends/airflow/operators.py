@@ -7,6 +7,7 @@ over its items and passes the fixed part to ``partial()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pipespec import ir
@@ -26,26 +27,39 @@ Kwargs = tuple[list[tuple[str, Any]], dict[str, Any]]
 
 class KwargsFactory(Protocol):
     def __call__(
-        self, ctx: Context, step: ir.Step, item_text: str | None, extra: tuple[str, ...] = ()
+        self,
+        ctx: Context,
+        step: ir.Step,
+        item_text: str | None,
+        extra: tuple[str, ...] = (),
+        item_fields: Mapping[str, str] | None = None,
     ) -> Kwargs: ...
 
 
 def _argv_env(
-    ctx: Context, step: ir.Step, item_text: str | None, extra: tuple[str, ...]
+    ctx: Context,
+    step: ir.Step,
+    item_text: str | None,
+    extra: tuple[str, ...],
+    item_fields: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    resolver = JinjaResolver(ctx, item_text)
+    resolver = JinjaResolver(ctx, item_text, item_fields)
     argv = [resolver.value(step, arg) for arg in argv_of(step)] + list(extra)
     env = {name: resolver.value(step, value) for name, value in step.env}
     return argv, env
 
 
 def k8s_kwargs(
-    ctx: Context, step: ir.Step, item_text: str | None, extra: tuple[str, ...] = ()
+    ctx: Context,
+    step: ir.Step,
+    item_text: str | None,
+    extra: tuple[str, ...] = (),
+    item_fields: Mapping[str, str] | None = None,
 ) -> Kwargs:
     """(fixed kwargs, per-item kwargs) for a KubernetesPodOperator."""
     fixed: list[tuple[str, Any]] = []
     assert step.image is not None
-    argv, env = _argv_env(ctx, step, item_text, extra)
+    argv, env = _argv_env(ctx, step, item_text, extra, item_fields)
     fixed.append(("name", step.id))
     fixed.append(("image", plain(step.image)))
     if ctx.namespace:
@@ -79,12 +93,7 @@ def k8s_kwargs(
                 ),
             )
         )
-    node_selector = k8s.gpu_node_selector(step.resources)
-    if node_selector:
-        fixed.append(("node_selector", node_selector))
-    tolerations = k8s.gpu_tolerations(step.resources)
-    if tolerations:
-        fixed.append(("tolerations", [call("k8s.V1Toleration", **t) for t in tolerations]))
+    fixed.extend(placement_kwargs(step))
     if written_parameter_outputs(step):
         fixed.append(("do_xcom_push", True))
     fixed.append(("get_logs", True))
@@ -92,15 +101,34 @@ def k8s_kwargs(
     return fixed, per_item
 
 
+def placement_kwargs(step: ir.Step) -> list[tuple[str, Any]]:
+    """Where the pod may run and as whom: node selector, tolerations, service account."""
+    out: list[tuple[str, Any]] = []
+    selector = k8s.node_selector(step)
+    if selector:
+        out.append(("node_selector", selector))
+    tolerations = k8s.tolerations(step)
+    if tolerations:
+        out.append(("tolerations", [call("k8s.V1Toleration", **t) for t in tolerations]))
+    if step.service_account is not None:
+        out.append(("service_account_name", plain(step.service_account)))
+    return out
+
+
 def local_kwargs(
-    ctx: Context, step: ir.Step, item_text: str | None, extra: tuple[str, ...] = ()
+    ctx: Context,
+    step: ir.Step,
+    item_text: str | None,
+    extra: tuple[str, ...] = (),
+    item_fields: Mapping[str, str] | None = None,
 ) -> Kwargs:
     """(fixed kwargs, per-item kwargs) for a PythonOperator running ``_run_local``."""
-    argv, env = _argv_env(ctx, step, item_text, extra)
+    argv, env = _argv_env(ctx, step, item_text, extra, item_fields)
     outputs = {
         o.name: ctx.artifact_uri(step, o.name, mapped_item=is_mapped(step))
         for o in step.outputs
-        if o.is_parameter
+        # best_hyperparameters is the best-trial pick's, not a file the command writes
+        if o.is_parameter and o.name not in ir.TARGET_WRITTEN_OUTPUTS.get(step.kind, ())
     }
     connections = {}
     for use in step.secrets:
