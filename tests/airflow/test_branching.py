@@ -93,11 +93,12 @@ def _fake_airflow(monkeypatch: pytest.MonkeyPatch, existing: set[str]) -> type[E
             return self.path in existing
 
     airflow = types.ModuleType("airflow")
-    for name, attrs in {
+    modules: dict[str, dict[str, Any]] = {
         "airflow.sdk": {"ObjectStoragePath": ObjectStoragePath},
         "airflow.io.path": {"ObjectStoragePath": ObjectStoragePath},
         "airflow.exceptions": {"AirflowFailException": AirflowFailException},
-    }.items():
+    }
+    for name, attrs in modules.items():
         module = types.ModuleType(name)
         for attr, value in attrs.items():
             setattr(module, attr, value)
