@@ -122,7 +122,8 @@ def test_typed_details_read_as_the_fields_the_spec_set(spec: Path) -> None:
         dumped = {k: v for k, v in model.model_dump(exclude_none=True).items() if k not in _COMMON}
         assert ir.thaw(step.details) == dumped
         assert list(step.details) == list(dumped)
-        assert type(step.details).__name__ == step.kind.capitalize() + "Details"
+        camel = "".join(part.capitalize() for part in step.kind.split("_"))
+        assert type(step.details).__name__ == camel + "Details"
         hash(step.details)  # frozen all the way down: a backend cannot change it
 
 

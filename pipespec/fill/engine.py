@@ -34,7 +34,8 @@ from pipespec.fill.lock import (
 )
 from pipespec.fill.scripts import sha256_text
 from pipespec.spec import models
-from pipespec.spec.semantics import effective_outputs, step_kind
+from pipespec.spec.semantics import TARGET_WRITTEN_OUTPUTS, effective_outputs, step_kind
+from pipespec.spec.serving import serving_image
 from pipespec.spec.validate import ValidatedSpec
 
 if TYPE_CHECKING:
@@ -88,7 +89,13 @@ def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[
     return {
         "step": data["steps"][sid],
         "defaults": data.get("defaults"),
-        "outputs": effective_outputs(step),
+        # Outputs the target writes (a tune's best_hyperparameters) are no input to fill:
+        # leaving them out keeps locks written before they existed fresh.
+        "outputs": {
+            name: type_name
+            for name, type_name in effective_outputs(step).items()
+            if name not in TARGET_WRITTEN_OUTPUTS.get(step_kind(step), ())
+        },
         "model_source": (
             {"framework": getattr(source, "framework", None), "task": getattr(source, "task", None)}
             if source is not None
@@ -96,6 +103,8 @@ def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[
         ),
         "params": sorted((data.get("params") or {}).keys()),
         "sagemaker_region": sagemaker_region(vspec),
+        # Only when set, so the locks of specs without one keep their hashes.
+        **({"serving_image": served} if (served := serving_image(step, vspec.steps)) else {}),
     }
 
 

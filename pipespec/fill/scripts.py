@@ -14,6 +14,7 @@ STANDARD_SCRIPTS = {
     "evaluate": "evaluate.py",
     "batch_predict": "batch_predict.py",
     "ingest_sql": "ingest_sql.py",
+    "register": "register.py",
 }
 
 

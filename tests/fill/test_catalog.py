@@ -307,7 +307,7 @@ def test_results_are_copies() -> None:
 
 def test_scripts_source_and_hash() -> None:
     cat = load_catalog()
-    assert cat.scripts() == ["batch_predict", "evaluate", "train"]
+    assert cat.scripts() == ["batch_predict", "evaluate", "register", "train"]
     for name in cat.scripts():
         text = (SCRIPTS_DIR / f"{name}.py").read_text(encoding="utf-8")
         assert cat.script_source(name) == text
