@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pipespec import ir
 from pipespec.compiler.facts import Edge, StepFacts
 from pipespec.diagnostics import Diagnostic
+from pipespec.spec.semantics import TARGET_WRITTEN_OUTPUTS
 
 _WHERE = {"data": "input", "condition": "condition", "foreach": "foreach"}
 
@@ -29,6 +30,8 @@ def unwritten_outputs(edges: Iterable[Edge], facts: Mapping[str, StepFacts]) -> 
         type_name = producer.outputs.get(edge.output)
         if type_name is None or not ir.is_parameter(type_name):
             continue  # artifacts are files the target moves, whoever writes them
+        if edge.output in TARGET_WRITTEN_OUTPUTS.get(producer.kind, ()):
+            continue  # the target writes it (a tune step's best-trial pick)
         if edge.upstream not in named:
             named[edge.upstream] = producer.named_outputs
         if edge.output in named[edge.upstream]:

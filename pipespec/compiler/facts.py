@@ -36,6 +36,7 @@ class StepFacts:
     args: tuple[tuple[Segment, ...], ...] = ()
     env: tuple[tuple[str, tuple[Segment, ...]], ...] = ()
     foreach: InputSource | tuple[Any, ...] | None = None
+    kind: str = ""  # the step kind (which outputs the target writes itself)
 
     @property
     def runs_something(self) -> bool:

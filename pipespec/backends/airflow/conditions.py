@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipespec import ir
-from pipespec.backends.airflow.context import Context, natively_tuned
+from pipespec.backends.airflow.context import Context, best_key, natively_tuned
 from pipespec.backends.airflow.pycode import DagView, FunctionView, TaskView
 from pipespec.backends.conditions import ConditionVisitor
 from pipespec.pysafe import Code, py_literal
@@ -30,7 +30,7 @@ class PythonCondition(ConditionVisitor[str]):
             # A tuned step reports its best trial's outputs as one dict.
             access = (
                 f"_xcom_value(context, {py_literal(step + '.best')}, 'return_value')"
-                f"[{py_literal(output)}]"
+                f"[{py_literal(best_key(output))}]"
             )
         else:
             xcom_key = self.ctx.xcom_key(output)

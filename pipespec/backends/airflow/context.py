@@ -70,7 +70,13 @@ class Context:
 
 def natively_tuned(step: ir.Step) -> bool:
     """A tune step Airflow runs as a fan-out of trials: it runs pipespec's train script,
-    which takes each trial's hyperparameters as `--name=value` arguments."""
+    which takes each trial's hyperparameters as `--name=value` arguments, or its own
+    command, which takes them as ${hyperparameters.NAME}."""
+    return ir.runs_own_trials(step) or runs_standard_script_trials(step)
+
+
+def runs_standard_script_trials(step: ir.Step) -> bool:
+    """A tune step running pipespec's train script (trial values as `--name=value`)."""
     return (
         step.kind == "tune"
         and step.script is not None
@@ -80,6 +86,16 @@ def natively_tuned(step: ir.Step) -> bool:
         and step.details.max_trials is not None
         and step.details.objective is not None
     )
+
+
+def trial_marker(name: str) -> str:
+    """Stands for trial hyperparameter ``name`` until `_fill_item` runs at run time."""
+    return f"\x00hp:{name}\x00"
+
+
+def best_key(output: str) -> str:
+    """The key of a tuned step's output in its `<step>.best` XCom."""
+    return "hyperparameters" if output == "best_hyperparameters" else output
 
 
 def is_mapped(step: ir.Step) -> bool:
