@@ -140,6 +140,35 @@ CONTRACTS: dict[str, ScriptContract] = {
             ),
         ),
     ),
+    "register": ScriptContract(
+        name="register",
+        file="register.py",
+        summary=(
+            "Register a model directory as a new version in the MLflow Model Registry "
+            "(needs the `mlflow` package; server from `--tracking-uri` or MLFLOW_TRACKING_URI)."
+        ),
+        arguments=(
+            Argument("--model", "model directory (any files) to log and register", required=True),
+            Argument("--model-group", "the registered model the version joins", required=True),
+            Argument(
+                "--model-version",
+                "file for the new version's URI, a JSON string `models:/<group>/<n>`",
+                required=True,
+            ),
+            Argument(
+                "--approval",
+                "pending, approved or rejected: the version's `approval_status` tag",
+                default="pending",
+            ),
+            Argument("--metrics", "a JSON object of numbers (or a file holding one)"),
+            Argument("--description", "the version's description"),
+            Argument("--parent-model", "recorded as the `parent_model` tag"),
+            Argument("--tag", "KEY=VALUE tag on the version", repeatable=True),
+            Argument("--serving-image", "recorded as the `serving_image` tag"),
+            Argument("--tracking-uri", "the MLflow server", default="$MLFLOW_TRACKING_URI"),
+            Argument("--experiment", "the run's experiment", default="the model group"),
+        ),
+    ),
     "ingest_sql": ScriptContract(
         name="ingest_sql",
         file="ingest_sql.py",
