@@ -136,6 +136,10 @@ def _structure(dag: Any) -> JsonDict:
         "edges": edges,
         "mapped_tasks": sorted(t.task_id for t in tasks if _is_mapped(t)),
         "operators": {t.task_id: _operator_name(t) for t in sorted(tasks, key=lambda t: t.task_id)},
+        # A TriggerRule is a str enum; its value is the name a spec writes.
+        "trigger_rules": {
+            t.task_id: str(getattr(t.trigger_rule, "value", t.trigger_rule)) for t in tasks
+        },
     }
 
 
@@ -259,7 +263,12 @@ class _FakeTaskInstance:
         self.run_id = RUN_ID
         self.try_number = 1
 
-    def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **_: Any) -> str:
+    def xcom_pull(
+        self, task_ids: Any = None, key: str = "return_value", map_indexes: Any = None, **_: Any
+    ) -> Any:
+        if map_indexes is not None and not isinstance(map_indexes, int):
+            # Several map indexes: a list, one marker per index (as Airflow returns).
+            return [_FakeXCom(f"<xcom {task_ids}:{key}:{i}>") for i in map_indexes]
         return _FakeXCom(f"<xcom {task_ids}:{key}>")
 
 
