@@ -173,3 +173,15 @@ def test_every_pod_feature_has_an_airflow_row(operator: str) -> None:
     for feature in POD_FEATURES:
         assert feature in table and table[feature].how
     assert table[ir.Feature.CACHE].support.value != "native"
+
+
+def test_the_docs_worked_example_compiles(tmp_path: Path) -> None:
+    """docs/spec-language.md's pod control example, as shown, with a header added."""
+    doc = (ROOT / "docs" / "spec-language.md").read_text()
+    section = doc.split("## Pod and run control", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = tmp_path / "p.yaml"
+    spec.write_text("pipespec: 1\nname: doc-example\n" + block)
+    pipeline = _pipeline(spec)
+    assert pipeline.step("pick").input("scores") is not None
+    assert features_used(pipeline)[ir.Feature.FOREACH_FAN_IN] == [pipeline.step("pick")]
