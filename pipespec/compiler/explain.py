@@ -91,6 +91,31 @@ def _flow_rows(step: ir.Step, src: _Sources) -> list[Row]:
         else:
             shown = str(each.ref)
         rows.append(("foreach", shown, "user"))
+        if each.parallelism is not None:
+            rows.append(("parallelism", str(each.parallelism), "user"))
+    return rows
+
+
+def _pod_rows(step: ir.Step, src: _Sources) -> list[Row]:
+    """Resource limits, placement and caching (issue 10's pod and run control)."""
+    r = step.resources
+    rows: list[Row] = []
+    # A limit the step did not write can only have come from `defaults.resources.limits`.
+    if r.cpu_limit is not None:
+        cpu = units.format_cpu(r.cpu_limit)
+        rows.append(("resources.limits.cpu", cpu, src("resources.limits.cpu") or "default"))
+    if r.memory_limit_bytes is not None:
+        memory = units.format_quantity(r.memory_limit_bytes)
+        where = src("resources.limits.memory") or "default"
+        rows.append(("resources.limits.memory", memory, where))
+    for label, value in step.node_selector.items():
+        rows.append((f"node_selector.{label}", str(value), src(f"node_selector.{label}")))
+    if step.tolerations:
+        rows.append(("tolerations", _json(step.tolerations), src("tolerations")))
+    for name in ("service_account", "cache"):
+        value = getattr(step, name)
+        if value is not None:
+            rows.append((name, json.dumps(value) if name == "cache" else value, src(name)))
     return rows
 
 
@@ -114,6 +139,7 @@ def _environment_rows(
     for name, amount in resource_rows:
         if amount is not None:
             rows.append((f"resources.{name}", str(amount), src(f"resources.{name}", "resources")))
+    rows.extend(_pod_rows(step, src))
     rows.append(("retries", str(step.retries), src("retries") or "pipespec default"))
     if step.retry_delay_s is not None:
         rows.append(("retry_delay", f"{step.retry_delay_s}s", src("retry_delay")))
