@@ -62,6 +62,9 @@ def test_the_ir_carries_pod_control_merged_with_defaults() -> None:
     # defaults.secrets reach every step, marked as inherited.
     assert [(s.env, s.secret) for s in pick.secrets] == [("WAREHOUSE_TOKEN", "warehouse")]
     assert pick.provenance["secrets.WAREHOUSE_TOKEN"] == "default"
+    assert pick.provenance["node_selector.pool"] == "default"
+    assert pick.provenance["tolerations"] == "default"
+    assert pick.provenance["service_account"] == "user"
     used = features_used(p)
     assert all(f in used for f in POD_FEATURES), set(POD_FEATURES) - set(used)
     assert used[ir.Feature.FOREACH_FAN_IN] == [pick]

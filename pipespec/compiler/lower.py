@@ -105,7 +105,9 @@ def _lower_step(
             return default
         return None
 
-    image = pick("image", step.image, defaults.image)
+    image = pick("image", step.image, _catalog_image(sid, step, fill) or defaults.image)
+    if image is not None and step.image is None and image != defaults.image:
+        provenance["image"] = fill.provenance.get(sid, {}).get("image.kubernetes", "catalog")
     served = serving_image(step, vspec.steps) if step_kind(step) in RUNS_IN_SERVING_IMAGE else None
     if step.image is None and served is not None:
         # The serving image is the step's own choice: it wins over `defaults.image`.
@@ -122,6 +124,9 @@ def _lower_step(
     for name in details:
         provenance[name] = "user"
     provenance.update(fill.provenance.get(sid, {}))
+    # Before the Step is built: these record their provenance too.
+    pod = pod_fields(step, defaults, provenance)
+    secrets = merged_secrets(step, defaults, provenance)
     return ir.Step(
         id=sid,
         kind=step_kind(step),
@@ -131,7 +136,7 @@ def _lower_step(
         script=facts.script,
         args=facts.args,
         env=env,
-        secrets=merged_secrets(step, defaults, provenance),
+        secrets=secrets,
         inputs=tuple(
             ir.Input(name, source, facts.input_types.get(name, "artifact"))
             for name, source in facts.inputs.items()
@@ -154,7 +159,7 @@ def _lower_step(
         ),
         provenance=ir.FrozenMap(dict(sorted(provenance.items()))),
         span=vspec.loaded.source_map.key_span(("steps", sid)),
-        **pod_fields(step, defaults, provenance),
+        **pod,
         trigger=step.trigger or "all_success",
         else_of=step.else_of,
     )
@@ -165,6 +170,18 @@ def _condition_text(step: models.StepBase, vspec: ValidatedSpec) -> str | None:
     if step.else_of is None:
         return step.when
     return f"not ({vspec.steps[step.else_of].when})"
+
+
+def _catalog_image(sid: str, step: models.StepBase, fill: FillInfo) -> str | None:
+    """The catalog's image for a step that runs a standard script, over `defaults.image`.
+
+    pipespec wrote that code for the catalog's image (its framework's libraries); a team's
+    default image is for the team's own code. A lock filled before this rule still records
+    the catalog's image per target, so it applies without refilling.
+    """
+    if step.command is not None or not (step.script or "").startswith("pipespec:"):
+        return None
+    return fill.target_images.get(sid, {}).get("kubernetes")
 
 
 def _merge_env(
