@@ -51,7 +51,12 @@ def assert_dag_matches(report: dict[str, Any], pipeline: ir.Pipeline, operator: 
     assert reach == spec_reachability(pipeline)
     assert set(dag["mapped_tasks"]) == {s.id for s in pipeline.steps if is_mapped(s)}
     want = "KubernetesPodOperator" if operator == "kubernetes" else "PythonOperator"
-    assert {dag["operators"][s] for s in steps} == {want}
+    runs = {s.id for s in pipeline.steps if s.kind != "fail"}  # a fail step runs nothing
+    assert {dag["operators"][s] for s in runs} <= {want}
+    for step in pipeline.steps:
+        assert dag["trigger_rules"][step.id] == step.trigger, step.id
+        if step.kind == "fail":
+            assert dag["operators"][step.id] == "PythonOperator"
     assert dag["params"] == {p.name: ir.thaw(p.default) for p in pipeline.params}
     for p in pipeline.params:
         # Airflow checks a trigger-time value against the Param's JSON Schema.

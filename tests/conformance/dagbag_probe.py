@@ -337,6 +337,23 @@ def _kwargs_list(dag: Any, expand: Any) -> list[Any] | None:
     return out
 
 
+def _no_storage() -> None:
+    """The probe has no artifact storage and no run: every artifact path "exists", so a
+    one_of macro (which checks which branch wrote its artifact) renders its first source."""
+
+    class _AnyPath(str):
+        # No storage provider either (Airflow 2 refuses s3:// without the amazon one).
+        def exists(self) -> bool:
+            return True
+
+    for module in ("airflow.sdk", "airflow.io.path"):
+        try:
+            imported = importlib.import_module(module)
+        except ImportError:
+            continue
+        imported.ObjectStoragePath = _AnyPath  # type: ignore[attr-defined]
+
+
 def _render(dag: Any) -> JsonDict:
     """Render every task's template fields with a fake, DB-free context.
 
@@ -353,6 +370,7 @@ def _render(dag: Any) -> JsonDict:
     place, on the already-loaded DAG.
     """
     env = dag.get_template_env()
+    _no_storage()
     out: JsonDict = {}
     for task in sorted(dag.tasks, key=lambda t: t.task_id):
         if not _is_mapped(task):

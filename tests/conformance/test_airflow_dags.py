@@ -157,3 +157,28 @@ def test_a_broken_file_fails_the_same_check(tmp_path: Path, version: str) -> Non
     assert report["import_errors"]
     with pytest.raises(AssertionError):
         assert_dag_matches(report, pipeline, "kubernetes")
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+@pytest.mark.parametrize("operator", ["kubernetes", "local"])
+def test_branches_join_and_fail_load_with_their_operators_and_trigger_rules(
+    tmp_path: Path, version: str, operator: str
+) -> None:
+    pipeline = pipeline_of(example_spec("branching"))
+    report = probe_text(tmp_path, version, pipeline.name, render(pipeline, version, operator))
+    assert_dag_matches(report, pipeline, operator)
+    dag = report["dags"][pipeline.name]
+    assert dag["operators"]["promote.branch"] == "BranchPythonOperator"
+    assert dag["operators"]["stop.when"] == "ShortCircuitOperator"
+    assert dag["operators"]["stop"] == "PythonOperator"
+    for edge in (
+        ["evaluate", "promote.branch"],
+        ["promote.branch", "promote"],
+        ["promote.branch", "retrain"],
+        ["promote", "publish"],
+        ["retrain", "publish"],
+        ["stop.when", "stop"],
+    ):
+        assert edge in dag["edges"], edge
+    assert dag["trigger_rules"]["publish"] == "none_failed"
+    assert dag["trigger_rules"]["retrain"] == "all_success"
