@@ -151,6 +151,12 @@ CODES: dict[str, str] = {
     "PS420": "`one_of` sources are not on exclusive branches",
     "PS421": "`one_of` sources have different types",
     "PS422": "a join with the default trigger rule after exclusive branches",
+    "PS435": "a standard script called without an argument it requires",
+    "PS436": "a standard script called with an argument it does not take",
+    "PS437": "a metric key the producing standard script never writes",
+    "PS438": "defaults.image runs a standard script",
+    "PS439": "a declared output nothing writes or reads",
+    "PS440": "an input the step never uses",
     # PS5xx: completeness, fill and the lock file
     "PS500": "step is incomplete",
     "PS501": "lock file missing or unreadable",

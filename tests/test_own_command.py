@@ -70,7 +70,9 @@ def own_steps(draw: st.DrawFn) -> dict[str, Any]:
     return step
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(own_steps(), st.booleans())
 def test_an_own_command_step_is_complete_without_its_native_fields(
     tmp_path: Path, step: dict[str, Any], default_image: bool
@@ -131,10 +133,9 @@ def test_fill_gives_an_own_command_tuner_no_catalog_search_space(tmp_path: Path)
 
 
 @pytest.mark.parametrize("kind", ["train", "evaluate"])
-def test_a_catalog_script_step_still_needs_what_the_script_takes(
-    tmp_path: Path, kind: str
-) -> None:
-    """`script: pipespec:train` without framework/task is incomplete (PS500), as before."""
+def test_a_catalog_script_step_still_needs_what_the_script_takes(tmp_path: Path, kind: str) -> None:
+    """`script: pipespec:train` without framework/task is incomplete (PS500, as before),
+    and now also a call without the script's required arguments (PS435)."""
     step: dict[str, Any] = {"kind": kind, "image": "x:1", "script": f"pipespec:{kind}"}
     if kind == "train":
         step["args"] = ["--train", "${inputs.data}", "--model", "${outputs.model}"]
@@ -145,4 +146,4 @@ def test_a_catalog_script_step_still_needs_what_the_script_takes(
     path = _write(tmp_path, _doc(step, default_image=False))
     result = build([path], ["airflow"], tmp_path / "out")
     codes = {d.code for d in result.diagnostics if d.severity is Severity.ERROR}
-    assert "PS500" in codes, render_human(result.diagnostics, {})
+    assert codes & {"PS435", "PS500"}, render_human(result.diagnostics, {})

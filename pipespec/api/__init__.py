@@ -101,6 +101,10 @@ def analyze_file(
     analysis.graph = graph
     analysis.diagnostics.extend(gdiags)
     analysis.diagnostics.extend(shell_splice_warnings(vspec))
+    from pipespec.compiler.contracts import contract_checks
+
+    # Its warnings (declared, never used) only on a spec without errors: noise before then.
+    analysis.diagnostics.extend(contract_checks(vspec, graph, fill_info, warn=analysis.ok))
     if analysis.ok and vspec.spec is not None:
         analysis.pipeline = lower(vspec, graph, fill_info)
     return analysis
