@@ -56,10 +56,12 @@ class Resolver(ABC, Generic[T]):
     def output(self, step: ir.Step, output: ir.Output) -> T:
         """``${outputs.NAME}``: where the step writes its own output."""
 
-    @abstractmethod
     def hyperparameter(self, step: ir.Step, name: str) -> T:
         """``${hyperparameters.NAME}``: one trial's value of a tune step's search dimension
-        (the target runs the trials and fills it in for each)."""
+        (the target runs the trials and fills it in for each). A target whose capability
+        table lists TUNE_TRIAL_VALUES overrides this; the portability check stops every
+        other target before it renders."""
+        raise NotImplementedError(f"step '{step.id}': trial values are not supported")
 
     @abstractmethod
     def item(self, step: ir.Step) -> T:

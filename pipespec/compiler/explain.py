@@ -80,8 +80,12 @@ def _flow_rows(step: ir.Step, src: _Sources) -> list[Row]:
         rows.append((f"outputs.{out.name}", out.type, src(f"outputs.{out.name}") or "kind"))
     if step.after:
         rows.append(("after", json.dumps(list(step.after)), src("after") or "user"))
-    if step.condition_text is not None:
+    if step.else_of is not None:
+        rows.append(("else_of", step.else_of, "user"))
+    elif step.condition_text is not None:
         rows.append(("when", step.condition_text, "user"))
+    if step.trigger != "all_success":
+        rows.append(("trigger", step.trigger, "user"))
     if step.foreach is not None:
         each = step.foreach
         if each.items is not None:

@@ -12,7 +12,7 @@ working without knowing each kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pipespec.ir.frozen import FrozenMap, Record
@@ -92,8 +92,9 @@ class TuneDetails(Record):
     max_trials: int | None = None
     parallel_trials: int | None = None
     # The search dimensions the step's own command, args or env take as
-    # ${hyperparameters.NAME} (first use first): a target fills them per trial.
-    trial_values: tuple[str, ...] | None = None
+    # ${hyperparameters.NAME} (first use first): a target fills them per trial. Derived
+    # by the compiler, not written in the spec: left out of the mapping view.
+    trial_values: tuple[str, ...] | None = field(default=None, metadata={"derived": True})
     serving_image: str | None = None
 
 

@@ -96,7 +96,7 @@ def runs_own_trials(step: Step) -> bool:
     return (
         step.kind == "tune"
         and runs_own_code(step)
-        and bool(step.details.get("trial_values"))
+        and bool(getattr(step.details, "trial_values", None))
         and bool(step.details.get("search_space"))
         and "max_trials" in step.details
         and "objective" in step.details

@@ -41,13 +41,19 @@ class Record(Mapping[str, Any]):
     """A frozen dataclass that also reads as the mapping of its set fields.
 
     Subclasses are ``@dataclass(frozen=True)``; a field that is ``None`` is absent from the
-    mapping. Code that only lists or dumps fields (``thaw``, ``explain``) needs no type.
+    mapping, and so is one the compiler derives (``metadata={"derived": True}``): the
+    mapping is what the spec wrote. Code that only lists or dumps fields (``thaw``,
+    ``explain``) needs no type.
     """
 
     __slots__ = ()
 
     def _names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+        return tuple(
+            f.name
+            for f in fields(self)  # type: ignore[arg-type]
+            if not f.metadata.get("derived")
+        )
 
     def __getitem__(self, key: str) -> Any:
         value = getattr(self, key) if key in self._names() else None

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipespec import ir
-from pipespec.ir.features import features_used
 from pipespec.backends.airflow.capabilities import CAPABILITIES
+from pipespec.ir.features import features_used
 from pipespec.spec.references import Placeholder, Text, split_placeholders
 from tests.airflow.helpers import example_spec, pipeline_of, render
 from tests.conftest import ROOT
@@ -33,9 +33,7 @@ def test_a_hyperparameter_placeholder_parses_to_its_root_and_name(
     segments, issues = split_placeholders(before + "${hyperparameters." + name + "}" + after)
     assert issues == []
     holes = [s for s in segments if isinstance(s, Placeholder)]
-    assert [(p.root, p.name, p.offset) for p in holes] == [
-        ("hyperparameters", name, len(before))
-    ]
+    assert [(p.root, p.name, p.offset) for p in holes] == [("hyperparameters", name, len(before))]
     assert "".join(s.text for s in segments if isinstance(s, Text)) == before + after
 
 

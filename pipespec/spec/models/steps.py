@@ -31,7 +31,6 @@ from pipespec.spec.models.values import (
     _is_scalar,
 )
 
-
 # When a step runs given how its upstream steps ended (Airflow's names): a join after
 # exclusive branches needs one that accepts a skipped upstream.
 TriggerRule = Literal["all_success", "none_failed", "all_done", "one_success"]
@@ -298,9 +297,9 @@ class BatchPredictStep(StepBase):
     the `predictions` dataset (SageMaker TransformStep, Vertex batch prediction)."""
 
     kind: Literal["batch_predict"]
-    keep_columns: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = (
-        Field(default=None, description="input columns copied beside each prediction (an id)")
-    )
+    keep_columns: (
+        Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None
+    ) = Field(default=None, description="input columns copied beside each prediction (an id)")
     serving_image: ServingImage = None
 
 
