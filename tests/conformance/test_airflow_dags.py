@@ -77,6 +77,33 @@ def test_tuning_fans_out_one_task_per_trial(tmp_path: Path, version: str) -> Non
     assert evaluate[evaluate.index("--model") + 1] == "<xcom tune.best:return_value>[model]"
 
 
+@pytest.mark.parametrize("version", ["2", "3"])
+@pytest.mark.parametrize("operator", ["kubernetes", "local"])
+def test_tuning_your_own_trainer_fans_out_with_each_trials_values(
+    tmp_path: Path, version: str, operator: str
+) -> None:
+    """${hyperparameters.NAME} in the user's own command: one mapped task per trial, each
+    with its own values in the arguments and env, and the best picked for later steps."""
+    pipeline = pipeline_of(example_spec("tuning-own"))
+    report = probe_text(tmp_path, version, pipeline.name, render(pipeline, version, operator))
+    assert_dag_matches(report, pipeline, operator)
+    dag = report["dags"][pipeline.name]
+    assert {"tune.trials", "tune.best", "retrain.when"} <= set(dag["tasks"])
+    assert ["tune", "tune.best"] in dag["edges"] and "tune" in dag["mapped_tasks"]
+    if operator != "kubernetes":
+        return  # the local operator's argv is filled at run time (tests/airflow)
+    space = ir.thaw(pipeline.step("tune").details["search_space"])
+    trials = _rendered_kpo_args(dag, "tune")
+    assert len(trials) == pipeline.step("tune").details["max_trials"]
+    for args in trials:
+        given = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+        for name in ("lr", "layers"):
+            assert space[name]["min"] <= float(given[name]) <= space[name]["max"]
+        assert given["optimizer"] in space["optimizer"]["values"]
+        assert "${hyperparameters" not in " ".join(args)
+    assert len({a for args in trials for a in args if a.startswith("--model=")}) == len(trials)
+
+
 def _hostile_pipeline(tmp_path: Path) -> ir.Pipeline:
     spec = tmp_path / "hostile.yaml"
     spec.write_text(spec_text(HOSTILE))
