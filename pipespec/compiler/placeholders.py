@@ -56,14 +56,8 @@ class PlaceholderChecks:
     def _placeholders(
         self, step: models.StepBase, outputs: dict[str, str], path: NodePath, value: str
     ) -> tuple[Segment, ...]:
-        segments, issues = split_placeholders(value)
-        for issue in issues:
-            span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
-            self.err("PS310", issue.message, span, issue.hint)
-        for seg in segments:
-            if not isinstance(seg, Placeholder):
-                continue
-            span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
+        segments, found = self._split(path, value)
+        for seg, span in found:
             if seg.root == "item":
                 if step.foreach is None:
                     self.err(
@@ -101,6 +95,22 @@ class PlaceholderChecks:
                 )
         return tuple(segments)
 
+    def _split(
+        self, path: NodePath, value: str
+    ) -> tuple[list[Segment], list[tuple[Placeholder, Span]]]:
+        """The value's segments (a malformed `${...}` reported, PS310), and each placeholder
+        with its span in the source."""
+        segments, issues = split_placeholders(value)
+        for issue in issues:
+            span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
+            self.err("PS310", issue.message, span, issue.hint)
+        found = [
+            (seg, string_span(self.smap, self.lines, path, seg.offset, seg.length))
+            for seg in segments
+            if isinstance(seg, Placeholder)
+        ]
+        return segments, found
+
     def _trial_value_ok(self, step: models.StepBase, seg: Placeholder, span: Span) -> bool:
         """`${hyperparameters.X}` is one trial's value: only a tune step with a search space
         has trials (a tune step without one is reported at its own line, PS240)."""
@@ -124,15 +134,8 @@ class PlaceholderChecks:
         for key, value in env.items():
             if not isinstance(value, str):
                 continue
-            path: NodePath = ("defaults", "env", key)
-            segments, issues = split_placeholders(value)
-            for issue in issues:
-                span = string_span(self.smap, self.lines, path, issue.offset, issue.length)
-                self.err("PS310", issue.message, span, issue.hint)
-            for seg in segments:
-                if not isinstance(seg, Placeholder):
-                    continue
-                span = string_span(self.smap, self.lines, path, seg.offset, seg.length)
+            _, found = self._split(("defaults", "env", key), value)
+            for seg, span in found:
                 if seg.root != "params":
                     self.err(
                         "PS409",
