@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from pipespec.spec.models.values import (
+    Accelerator,
     Cpu,
     Duration,
     EnvName,
@@ -89,18 +90,7 @@ class Resources(Model):
     cpu: Cpu = None
     memory: Memory | None = None
     gpu: Annotated[int, Field(ge=0, le=16)] | None = None
-    accelerator: (
-        Literal[
-            "nvidia-t4",
-            "nvidia-l4",
-            "nvidia-a10g",
-            "nvidia-v100",
-            "nvidia-a100",
-            "nvidia-a100-80gb",
-            "nvidia-h100",
-        ]
-        | None
-    ) = None
+    accelerator: Accelerator | None = None
     # Limits above the requests (a pod may burst to them). Without `limits`, memory is
     # limited at its request and cpu is not limited: the meaning resources had before.
     limits: ResourceLimits | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -37,7 +37,7 @@ TASKS = (
     "regression",
     "text_classification",
 )
-ACCELERATORS = (
+Accelerator = Literal[
     "nvidia-t4",
     "nvidia-l4",
     "nvidia-a10g",
@@ -45,7 +45,8 @@ ACCELERATORS = (
     "nvidia-a100",
     "nvidia-a100-80gb",
     "nvidia-h100",
-)
+]
+ACCELERATORS: tuple[str, ...] = get_args(Accelerator)
 ARTIFACT_TYPES = ("dataset", "model", "metrics", "artifact")
 PARAMETER_TYPES = ("string", "int", "float", "bool", "list", "dict")
 OUTPUT_TYPES = ARTIFACT_TYPES + PARAMETER_TYPES
