@@ -196,6 +196,11 @@ CODES: dict[str, str] = {
 }
 
 
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether any of ``diagnostics`` is an error (warnings and notes never stop a run)."""
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
 def printable(text: str) -> str:
     """``text`` with every character Python deems unprintable written as an escape
     (``\\n``, ``\\x1b``, ``\\u202e``): what diagnostics and CLI messages print.

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,12 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipespec import ir
-from pipespec.backends.layout import output_root, output_stem  # the layout, defined once
+from pipespec.backends.layout import (  # the layout, defined once
+    output_root,
+    output_stem,
+    spec_from_root,
+)
 
 # Re-exported: a library user's names (`from pipespec.api import Analysis`).
 from pipespec.compiler.analysis import Analysis as Analysis
 from pipespec.compiler.analysis import display_path as display_path
-from pipespec.diagnostics import Diagnostic, Severity
+from pipespec.diagnostics import Diagnostic, Severity, has_errors
 from pipespec.spec.loader import LoadLimits, read_spec_source
 
 if TYPE_CHECKING:
@@ -37,10 +40,6 @@ if TYPE_CHECKING:
     from pipespec.backends import RenderResult
     from pipespec.compiler.budget import OutputBudget
     from pipespec.spec.validate import ValidatedSpec
-
-
-def _has_error(diagnostics: Sequence[Diagnostic]) -> bool:
-    return any(d.severity is Severity.ERROR for d in diagnostics)
 
 
 # --- the front end: one spec file -------------------------------------------------------
@@ -151,12 +150,6 @@ def unknown_targets(names: Sequence[str]) -> list[Diagnostic]:
     ]
 
 
-def spec_from_root(spec: Path, root: Path) -> str:
-    """The spec's path relative to the output root: what generated files name as their
-    source. It depends on where the two are, never on the working directory."""
-    return Path(os.path.relpath(spec.resolve(), root.resolve())).as_posix()
-
-
 def recover_folders(specs: Sequence[Path], out: Path | None) -> list[Diagnostic]:
     """Finish or undo what an interrupted compile or fill left in the folders of this run
     (before their lock files and outputs are read)."""
@@ -178,7 +171,7 @@ class BuildResult:
 
     @property
     def ok(self) -> bool:
-        return not _has_error(self.diagnostics)
+        return not has_errors(self.diagnostics)
 
 
 @contextmanager
@@ -239,7 +232,7 @@ def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
         return RenderResult({}, [broken_backend(exc, pipeline.steps[0].span)])
     options = options_for(chosen, pipeline)
     diags = portability.check(pipeline, chosen, options)
-    if _has_error(diags):
+    if has_errors(diags):
         return RenderResult({}, diags)
     rendered = chosen.render(pipeline, options)
     return RenderResult(rendered.files, [*diags, *rendered.diagnostics])
@@ -325,7 +318,7 @@ class CompileResult:
 
     @property
     def ok(self) -> bool:
-        return not _has_error([*self.recovered, *self.diagnostics, *self.write_diagnostics])
+        return not has_errors([*self.recovered, *self.diagnostics, *self.write_diagnostics])
 
 
 def compile(
@@ -345,14 +338,14 @@ def compile(
     recovered = recover_folders(specs, out)
     built = build(specs, targets, out, locked=locked, strict=strict)
     result = CompileResult(built.analyses, recovered, built.diagnostics)
-    if _has_error(recovered + built.diagnostics):
+    if has_errors(recovered + built.diagnostics):
         return result
     try:
         notes = commit(built.outputs)
     except OutputError as exc:
         notes = exc.problems
     result.write_diagnostics = [p.diagnostic() for p in notes]
-    if not _has_error(result.write_diagnostics):
+    if not has_errors(result.write_diagnostics):
         result.written = built.outputs
     return result
 
@@ -370,7 +363,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return not _has_error([*self.recovered, *self.diagnostics, *self.stale])
+        return not has_errors([*self.recovered, *self.diagnostics, *self.stale])
 
 
 def check(
@@ -390,7 +383,7 @@ def check(
     recovered = recover_folders(specs, out)
     built = build(specs, targets, out, locked=locked, strict=strict)
     result = CheckResult(built.analyses, recovered, built.diagnostics)
-    if _has_error(recovered + built.diagnostics):
+    if has_errors(recovered + built.diagnostics):
         return result
     for root, files in sorted(built.outputs.items()):
         drift = compare(root, files, built.owned.get(root, []))

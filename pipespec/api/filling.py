@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipespec.api import _has_error, _load_and_validate
-from pipespec.diagnostics import Diagnostic, Severity, Span
+from pipespec.api import _load_and_validate
+from pipespec.diagnostics import Diagnostic, Severity, Span, has_errors
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,7 +28,7 @@ class FillReport:
 
     @property
     def ok(self) -> bool:
-        return not _has_error(self.diagnostics)
+        return not has_errors(self.diagnostics)
 
 
 def run_fill_command(
@@ -78,7 +78,7 @@ def _fill_one(
     name = analysis.file
     _, gdiags = build_graph(vspec)
     report.diagnostics.extend(gdiags)
-    if _has_error(gdiags):
+    if has_errors(gdiags):
         return
     llm, problem = llm_config_for(vspec.spec, model, base_url)
     if problem:
@@ -125,7 +125,7 @@ def _write_fill(
 
     if not writes:
         return []
-    if _has_error(report.diagnostics):
+    if has_errors(report.diagnostics):
         report.messages.append("nothing written: a step could not be filled (see the errors)\n")
         return []
     try:

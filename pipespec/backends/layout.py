@@ -8,6 +8,7 @@ driver picks the root with ``output_root`` and records what each target owns the
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +18,12 @@ GENERATED_DIR = "generated"
 def output_root(spec: Path, out: Path | None) -> Path:
     """Default layout: ``generated/`` beside the spec; ``--out DIR`` replaces it."""
     return out if out is not None else spec.parent / GENERATED_DIR
+
+
+def spec_from_root(spec: Path, root: Path) -> str:
+    """The spec's path relative to the output root: what generated files name as their
+    source. It depends on where the two are, never on the working directory."""
+    return Path(os.path.relpath(spec.resolve(), root.resolve())).as_posix()
 
 
 def output_stem(target: str, pipeline_name: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipespec import ir
-from pipespec.diagnostics import Diagnostic, Severity
+from pipespec.diagnostics import Diagnostic, has_errors
 
 if TYPE_CHECKING:
     from pipespec.compiler.graph import PipelineGraph
@@ -26,7 +26,7 @@ class Analysis:
 
     @property
     def ok(self) -> bool:
-        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+        return not has_errors(self.diagnostics)
 
     @property
     def text(self) -> str | None:

@@ -35,7 +35,7 @@ from pipespec.backends.airflow.dag import common_kwargs, dag_kwargs, edges
 from pipespec.backends.airflow.fanout import foreach_tasks, tuned_tasks
 from pipespec.backends.airflow.operators import k8s_kwargs, local_kwargs
 from pipespec.backends.airflow.pycode import DagView, TaskView, environment
-from pipespec.diagnostics import Severity
+from pipespec.diagnostics import has_errors
 
 __all__ = ["is_mapped", "natively_tuned", "render_dag", "render_text"]
 
@@ -92,6 +92,6 @@ def render_dag(pipeline: ir.Pipeline, settings: Mapping[str, Any] | None = None)
         settings = ir.thaw(pipeline.targets.get(TARGET, ir.FrozenMap()))
     ctx = Context(pipeline, settings)
     text = render_text(ctx)
-    if any(d.severity is Severity.ERROR for d in ctx.diags):
+    if has_errors(ctx.diags):
         return RenderResult({}, ctx.diags)
     return RenderResult({dag_path(pipeline): text}, ctx.diags)
