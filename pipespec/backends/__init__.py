@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 BUILTIN = {
     "airflow": "pipespec.backends.airflow:AirflowBackend",
+    "kubeflow": "pipespec.backends.kubeflow:KubeflowBackend",
 }
 
 

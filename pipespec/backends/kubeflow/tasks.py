@@ -1,0 +1,195 @@
+"""Each step's tasks: its container task (component, executor, platform settings), its
+condition group's trigger, its loop's iterator, a tuned step's trial and best-trial tasks,
+a fail step's task, and the dependencies between tasks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends import k8s
+from pipespec.backends.kubeflow.cel import condition_text
+from pipespec.backends.kubeflow.helpers import BEST_PROGRAM, FAIL_PROGRAM, TRIALS_PROGRAM
+from pipespec.backends.kubeflow.naming import value_definition
+from pipespec.backends.kubeflow.resources import platform_config
+from pipespec.backends.kubeflow.state import Build
+from pipespec.backends.kubeflow.steps import Interface, item_type, step_container
+from pipespec.backends.kubeflow.wiring import Channel
+from pipespec.ir.features import runs_standard_tuning
+
+
+def _task_spec(build: Build, task: str, step: ir.Step | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"componentRef": {"name": f"comp-{task}"}, "taskInfo": {"name": task}}
+    if step is None:
+        return spec
+    spec["cachingOptions"] = {} if step.cache is False else {"enableCache": True}
+    if step.retries:
+        retry: dict[str, Any] = {"maxRetryCount": step.retries}
+        if step.retry_delay_s is not None:
+            # A fixed delay between tries, as on Airflow: factor 1.
+            retry["backoffDuration"] = f"{step.retry_delay_s}s"
+            retry["backoffFactor"] = 1.0
+        spec["retryPolicy"] = retry
+    return spec
+
+
+def _register(
+    build: Build, task: str, step: ir.Step | None, iface: Interface, container: dict[str, Any]
+) -> None:
+    """The task's spec (updated in place: the wiring holds it), component and executor."""
+    spec = build.wiring.holder[task].tasks[task]
+    spec.update(_task_spec(build, task, step))
+    inputs = iface.task_inputs()
+    if inputs:
+        spec["inputs"] = inputs
+    build.components[f"comp-{task}"] = iface.component(f"exec-{task}")
+    build.executors[f"exec-{task}"] = {"container": container}
+
+
+def _platform(build: Build, step: ir.Step, task: str) -> None:
+    secrets = k8s.secrets_as_env(step, {s.name: s for s in build.pipeline.secrets})
+    for use in secrets.unmapped:
+        build.error(
+            step,
+            f"step '{step.id}' uses secret '{use.secret}', which has no `kubernetes:` "
+            "mapping: KFP reads secrets from Kubernetes Secrets",
+            f"add `kubernetes: {{secret: NAME, key: KEY}}` to secrets.{use.secret}",
+        )
+    config = platform_config(step, secrets.env)
+    if config:
+        build.platform[f"exec-{task}"] = config
+
+
+def container_task(build: Build, step: ir.Step) -> None:
+    place = build.places[step.id]
+    iface = Interface(build, place.home, place.task)
+    extra: tuple[str, ...] = ()
+    if place.trials_task is not None and runs_standard_tuning(step):
+        space = step.details.get("search_space") or {}
+        extra = tuple(f"--{n}={{{{$.inputs.parameters['hp-{n}']}}}}" for n in sorted(space))
+        for name in sorted(space):
+            iface.take(
+                f"hp-{name}",
+                {"parameterType": "STRING"},
+                {
+                    "componentInputParameter": place.item_input,
+                    "parameterExpressionSelector": f'parseJson(string_value)["{name}"]',
+                },
+            )
+    _register(build, place.task, step, iface, step_container(build, step, iface, extra))
+    _platform(build, step, place.task)
+
+
+def fail_task(build: Build, step: ir.Step) -> None:
+    place = build.places[step.id]
+    assert isinstance(step.details, ir.FailDetails)
+    iface = Interface(build, place.home, place.task)
+    container = {
+        "image": build.options.helper_image,
+        "command": ["sh", "-c", FAIL_PROGRAM],
+        "env": [{"name": "PIPESPEC_FAIL_MESSAGE", "value": step.details.message}],
+    }
+    _register(build, place.task, step, iface, container)
+
+
+def condition_trigger(build: Build, step: ir.Step) -> None:
+    group = build.places[step.id].condition
+    if group is None or group.parent is None:
+        return
+    text = condition_text(build, step, group)
+    group.parent.tasks[group.name]["triggerPolicy"] = {"condition": text}
+
+
+def loop_iterator(build: Build, step: ir.Step) -> None:
+    """The foreach loop's iterator (raw items, a list param or a list output)."""
+    place = build.places[step.id]
+    loop, foreach = place.loop, step.foreach
+    if loop is None or foreach is None or loop.parent is None:
+        return
+    spec = loop.parent.tasks[loop.name]
+    if foreach.items is not None:
+        item = f"pipelinechannel--{loop.name}-loop-item"
+        raw = json.dumps([ir.thaw(i) for i in foreach.items], sort_keys=True)
+        spec["parameterIterator"] = {"itemInput": item, "items": {"raw": raw}}
+    else:
+        channel = (
+            build.param_channel(foreach.param)
+            if foreach.param is not None
+            else _list_channel(build, foreach)
+        )
+        build.wiring.pass_down(loop, channel)
+        item = f"{channel.name}-loop-item"
+        spec["parameterIterator"] = {"itemInput": item, "items": {"inputParameter": channel.name}}
+    loop.inputs[item] = {"parameterType": item_type(step)}
+    place.item_input = item
+    if foreach.parallelism is not None:
+        spec["iteratorPolicy"] = {"parallelismLimit": foreach.parallelism}
+
+
+def _list_channel(build: Build, foreach: ir.Foreach) -> Channel:
+    assert foreach.ref is not None
+    return build.output_channel(foreach.ref.step, foreach.ref.output)
+
+
+def tune_tasks(build: Build, step: ir.Step) -> None:
+    """Trials (a helper task), one loop iteration per trial, and the best-trial pick."""
+    place = build.places[step.id]
+    details = step.details
+    assert isinstance(details, ir.TuneDetails) and details.objective is not None
+    trials, loop = place.trials_task, place.loop
+    assert trials is not None and loop is not None and loop.parent is not None
+    seed = int(hashlib.sha256(f"{build.pipeline.name}/{step.id}".encode()).hexdigest()[:8], 16)
+    iface = Interface(build, loop.parent, trials)
+    iface.give("trials", {"parameterType": "LIST"})
+    env = {
+        "PIPESPEC_SEARCH_SPACE": json.dumps(ir.thaw(details.search_space), sort_keys=True),
+        "PIPESPEC_TRIALS": str(details.max_trials),
+        "PIPESPEC_SEED": str(seed),
+    }
+    _register(build, trials, None, iface, _helper(build, TRIALS_PROGRAM, env, "trials"))
+    channel = Channel({"parameterType": "LIST"}, task=trials, key="trials")
+    build.wiring.pass_down(loop, channel)
+    place.item_input = f"{channel.name}-loop-item"
+    loop.inputs[place.item_input] = {"parameterType": "STRING"}
+    loop_spec = loop.parent.tasks[loop.name]
+    loop_spec["parameterIterator"] = {
+        "itemInput": place.item_input,
+        "items": {"inputParameter": channel.name},
+    }
+    if details.parallel_trials:
+        loop_spec["iteratorPolicy"] = {"parallelismLimit": details.parallel_trials}
+    build.wiring.order(place.task, trials)
+    _best_task(build, step, details.objective)
+
+
+def _helper(build: Build, program: str, env: dict[str, str], output: str | None) -> dict[str, Any]:
+    args = [f"{{{{$.outputs.parameters['{output}'].output_file}}}}"] if output else ["{{$}}"]
+    return {
+        "image": build.options.helper_image,
+        "command": ["python3", "-c", program],
+        "args": args,
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+    }
+
+
+def _best_task(build: Build, step: ir.Step, objective: ir.Objective) -> None:
+    place = build.places[step.id]
+    best, loop = place.best_task, place.loop
+    assert best is not None and place.trials_task is not None
+    assert loop is not None and loop.parent is not None
+    iface = Interface(build, loop.parent, best)
+    iface.take_channel(
+        "trials", Channel({"parameterType": "LIST"}, task=place.trials_task, key="trials")
+    )
+    written = ir.TARGET_WRITTEN_OUTPUTS.get(step.kind, frozenset())
+    for out in step.outputs:
+        iface.give(out.name, value_definition(out.type))
+        if out.name not in written:
+            collected = value_definition(out.type, is_list=True)
+            iface.take_channel(out.name, Channel(collected, task=place.task, key=out.name))
+    env = {"PIPESPEC_METRIC": objective.metric, "PIPESPEC_GOAL": objective.goal}
+    _register(build, best, None, iface, _helper(build, BEST_PROGRAM, env, None))
+    build.wiring.order(best, loop.name)
+    build.wiring.order(best, place.trials_task)
