@@ -245,3 +245,21 @@ steps:
 """
     files, diags = _render(ir_of(tmp_path, text))
     assert files == {} and "kubernetes" in diags[0].message
+
+
+def test_a_schedule_kfp_cannot_run_is_a_diagnostic_not_a_crash(tmp_path: Path) -> None:
+    text = """
+pipespec: 1
+name: last-day
+schedule: "0 3 L * *"
+steps:
+  one:
+    kind: container
+    image: busybox:1
+    command: [go]
+"""
+    files, diags = _render(ir_of(tmp_path, text))
+    assert files == {}
+    assert [d.code for d in diags] == ["PS600"] and "schedule" in diags[0].message
+    files, diags = _render(ir_of(tmp_path, text.replace("0 3 L * *", "0 3 * * 1")))
+    assert not diags and "kubeflow/last-day.schedule.py" in files

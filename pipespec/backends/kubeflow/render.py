@@ -21,6 +21,7 @@ from pipespec.backends.kubeflow.tasks import (
 )
 from pipespec.backends.kubeflow.wiring import Group
 from pipespec.backends.layout import output_path, spec_relative_to
+from pipespec.diagnostics import Diagnostic, Span
 from pipespec.pysafe import comment
 
 SDK_VERSION = "pipespec"
@@ -123,15 +124,31 @@ def render_kubeflow(pipeline: ir.Pipeline, options: KubeflowOptions) -> RenderRe
         platform = {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
         text += "---\n" + to_yaml(platform)
     files = {path: text}
-    files.update(_schedule_files(pipeline, options, path))
+    schedule, problem = _schedule_files(pipeline, options, path)
+    if problem is not None:
+        return RenderResult({}, [problem])
+    files.update(schedule)
     return RenderResult(files, [])
 
 
-def _schedule_files(pipeline: ir.Pipeline, options: KubeflowOptions, path: str) -> dict[str, str]:
-    """The script that uploads the pipeline and creates its recurring run (schedule.py)."""
+def _schedule_files(
+    pipeline: ir.Pipeline, options: KubeflowOptions, path: str
+) -> tuple[dict[str, str], Diagnostic | None]:
+    """The script that uploads the pipeline and creates its recurring run (schedule.py),
+    or why it cannot be written."""
+    from pipespec.backends.kubeflow.cron import UnsupportedSchedule
     from pipespec.backends.kubeflow.schedule import schedule_script
 
-    script = schedule_script(pipeline, options, path.rsplit("/", 1)[-1])
+    try:
+        script = schedule_script(pipeline, options, path.rsplit("/", 1)[-1])
+    except UnsupportedSchedule as exc:
+        top = Span(pipeline.steps[0].span.file, 1, 1)
+        hint = "write the schedule with *, lists, ranges and steps only"
+        return {}, Diagnostic("PS600", f"Kubeflow cannot run this schedule: {exc}", top, hint)
+    except ValueError as exc:
+        named = [s for s in pipeline.steps if s.service_account]
+        hint = "give every step the same service_account (a KFP run has one)"
+        return {}, Diagnostic("PS600", str(exc), named[-1].span, hint)
     if script is None:
-        return {}
-    return {path.removesuffix(".yaml") + ".schedule.py": script}
+        return {}, None
+    return {path.removesuffix(".yaml") + ".schedule.py": script}, None
