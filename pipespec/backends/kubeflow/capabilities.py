@@ -27,7 +27,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         _NATIVE, "the root component's input parameters, typed, with defaults"
     ),
     Feature.PARAM_CONSTRAINTS: Capability(
-        _EMULATED, "KFP checks a run's parameter types only: the enum or pattern is not checked"
+        _EMULATED,
+        "an enum becomes the input's literals, checked when a run is created; KFP has no "
+        "pattern check: a pattern is not checked",
     ),
     Feature.SCHEDULE: Capability(
         _NATIVE,

@@ -82,7 +82,11 @@ class CelVisitor(ConditionVisitor[Operand]):
     def compare(self, op: str, left: Operand, right: Operand) -> Operand:
         for this, other in ((left, right), (right, left)):
             if this.type is None:
+                # A dict key's number is a JSON double: compared as one (`int()` would
+                # cut 4.5 to 4), with an integer literal promoted to double beside it.
                 this.type = other.type or "STRING"
+                if this.type == "NUMBER_INTEGER":
+                    this.type = "NUMBER_DOUBLE"
             if this.key_input is not None:
                 self.key_types[this.key_input] = this.type
         types = {left.type, right.type}

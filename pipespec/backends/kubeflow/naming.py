@@ -49,11 +49,17 @@ class Namer:
     def take(self, wanted: str) -> str:
         base = sanitize(wanted) or "task"
         name, n = base, 1
-        while name in self._taken:
+        while self._clashes(name):
             n += 1
             name = f"{base}-{n}"
         self._taken.add(name)
         return name
+
+    def _clashes(self, name: str) -> bool:
+        # KFP's Argo compiler names each task's driver `<task>-driver` in the same
+        # workflow: a task named like another's driver would collide with it.
+        driver_of = name.removesuffix("-driver") if name.endswith("-driver") else None
+        return name in self._taken or f"{name}-driver" in self._taken or driver_of in self._taken
 
 
 def parameter_type(type_name: str) -> str:

@@ -34,6 +34,9 @@ def _root_inputs(pipeline: ir.Pipeline) -> dict[str, Any]:
         if param.default is not None:
             spec["defaultValue"] = ir.thaw(param.default)
             spec["isOptional"] = True
+        if param.enum is not None:
+            # KFP's API server checks a run's value against the input's literals.
+            spec["literals"] = [ir.thaw(v) for v in param.enum]
         if param.description:
             spec["description"] = param.description
         params[param.name] = spec

@@ -218,9 +218,8 @@ def argv_and_env(
             )
         else:
             exported.append(f"{name}={_join(walk(step, value, resolver))}")
-    for output in step.outputs:  # declared even when the command never names it
-        if output.name not in ir.TARGET_WRITTEN_OUTPUTS.get(step.kind, frozenset()):
-            iface.give(output.name, value_definition(output.type))
+    # Only the outputs the command names are declared: KFP fails a task when a declared
+    # output's file is missing after the container exits.
     if step.script is not None:
         if PLACEHOLDER_START in step.script.source:
             resolver.refused.append(step.script.name)
