@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conformance.kfp_equivalence import run_equivalence
-from tests.conformance.kfp_normal_form import Difference, differences
+from tests.conformance.kfp_normal_form import differences
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.conformance
@@ -47,20 +47,6 @@ def reports() -> dict[str, dict[str, Json]]:
     return dict(zip(EXAMPLES, results, strict=True))
 
 
-def _is_pending_retry(diff: Difference) -> bool:
-    """pipespec's retry policy leaves out backoffMaxDuration, which KFP's Argo backend
-    then runs as "0" (no retry ever starts: "Max duration limit exceeded"), where
-    kfp's set_retry writes 3600s. Reported to the lead; until pipespec writes it, only
-    this difference is let through (as an expected failure), every other field must
-    agree."""
-    if diff.field != "retry" or not isinstance(diff.dsl, dict):
-        return False
-    if not isinstance(diff.pipespec, dict):
-        return False
-    same_otherwise = {**diff.pipespec, "backoffMaxDuration": diff.dsl["backoffMaxDuration"]}
-    return diff.pipespec.get("backoffMaxDuration") == "0s" and same_otherwise == diff.dsl
-
-
 def test_every_example_has_a_program() -> None:
     assert EXAMPLES, "no example has a Kubeflow pipeline"
     programs = {p.stem for p in PROGRAMS.glob("*.py")} - {"__init__", "common"}
@@ -75,13 +61,7 @@ def test_dsl_program_compiles_to_the_same_pipeline(
     assert "error" not in report, f"{_program(example).name} does not compile:\n{report['error']}"
     assert report["dsl"]["tasks"], "the normal form has no tasks"
     found = differences(report["dsl"], report["pipespec"])
-    other = [d for d in found if not _is_pending_retry(d)]
-    assert not other, f"{example}: {len(other)} difference(s)\n" + "\n".join(map(str, other))
-    if found:
-        pytest.xfail(
-            f"{example}: only the pending retry difference (backoffMaxDuration) on "
-            + ", ".join(d.where for d in found)
-        )
+    assert not found, f"{example}: {len(found)} difference(s)\n" + "\n".join(map(str, found))
 
 
 # --- the comparison can fail ---------------------------------------------------------
@@ -162,7 +142,7 @@ def test_comparison_reports_a_mutation(mutated: dict[str, dict[str, Json]], name
     _, _, task, field = MUTATIONS[name]
     report = mutated[name]
     assert "error" not in report, report.get("error")
-    found = [d for d in differences(report["dsl"], report["pipespec"]) if not _is_pending_retry(d)]
+    found = differences(report["dsl"], report["pipespec"])
     assert any(d.where == f"task {task}" and d.field == field for d in found), (
         f"{name}: expected a difference in task {task}'s {field}, found:\n"
         + "\n".join(map(str, found))

@@ -26,13 +26,30 @@ def _task_spec(build: Build, task: str, step: ir.Step | None) -> dict[str, Any]:
         return spec
     spec["cachingOptions"] = {} if step.cache is False else {"enableCache": True}
     if step.retries:
-        retry: dict[str, Any] = {"maxRetryCount": step.retries}
-        if step.retry_delay_s is not None:
-            # A fixed delay between tries, as on Airflow: factor 1.
-            retry["backoffDuration"] = f"{step.retry_delay_s}s"
-            retry["backoffFactor"] = 1.0
-        spec["retryPolicy"] = retry
+        spec["retryPolicy"] = _retry_policy(step)
     return spec
+
+
+# KFP's defaults for set_retry: no delay, doubling, at most an hour of retrying.
+_DEFAULT_BACKOFF_FACTOR = 2.0
+_DEFAULT_MAX_DURATION_S = 3600
+
+
+def _retry_policy(step: ir.Step) -> dict[str, Any]:
+    """All four fields, as kfp writes them: KFP's Argo compiler treats a missing
+    backoffMaxDuration as 0, and Argo then never starts a retry. The bound covers every
+    try at its timeout (never less than kfp's hour), so it cannot cut retries short."""
+    delay = step.retry_delay_s or 0
+    bound = _DEFAULT_MAX_DURATION_S
+    if step.timeout_s is not None:
+        bound = max(bound, (step.retries + 1) * (step.timeout_s + delay))
+    return {
+        "backoffDuration": f"{delay}s",
+        # A written delay is a fixed delay between tries, as on Airflow: factor 1.
+        "backoffFactor": 1.0 if step.retry_delay_s is not None else _DEFAULT_BACKOFF_FACTOR,
+        "backoffMaxDuration": f"{bound}s",
+        "maxRetryCount": step.retries,
+    }
 
 
 def _register(

@@ -144,7 +144,7 @@ def monitor(baseline: dsl.Input[dsl.Dataset], report: dsl.OutputPath(dict)):
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """defaults: retries 2, timeout 2h, 2 CPUs and 4Gi, the MLflow server in env."""
-    task.set_retry(num_retries=2)
+    task.set_retry(num_retries=2, backoff_max_duration="21600s")  # 3 tries x 2h
     task.set_cpu_request("2").set_memory_request("4Gi").set_memory_limit("4Gi")
     task.set_env_variable("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
     kubernetes.set_timeout(task, 7200)

@@ -119,7 +119,7 @@ def predict(
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """defaults: retries 1, timeout 1h, 2 CPUs and 4Gi, the MLflow server in env."""
-    task.set_retry(num_retries=1)
+    task.set_retry(num_retries=1, backoff_max_duration="7200s")  # 2 tries x 1h
     task.set_cpu_request("2").set_memory_request("4Gi").set_memory_limit("4Gi")
     task.set_env_variable("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
     kubernetes.set_timeout(task, 3600)

@@ -184,7 +184,14 @@ def notify(run_date: str):
 def _step(task: dsl.PipelineTask, *, retries: int = 1) -> dsl.PipelineTask:
     """defaults: retries 1 five minutes apart, timeout 1h, 1 CPU and 2Gi, LOG_LEVEL."""
     if retries:
-        task.set_retry(num_retries=retries, backoff_duration="300s", backoff_factor=1.0)
+        # pipespec bounds retrying by every try at its timeout plus the delay.
+        bound = f"{(retries + 1) * (3600 + 300)}s"
+        task.set_retry(
+            num_retries=retries,
+            backoff_duration="300s",
+            backoff_factor=1.0,
+            backoff_max_duration=bound,
+        )
     task.set_cpu_request("1").set_memory_request("2Gi").set_memory_limit("2Gi")
     task.set_env_variable("LOG_LEVEL", "info")
     kubernetes.set_timeout(task, 3600)
@@ -218,6 +225,7 @@ def pipeline(
     data = _step(split(data=raw.outputs["raw"])).after(per_region)
     tuned = _step(tune(train=data.outputs["train"]))
     kubernetes.set_timeout(tuned, 10800)
+    tuned.set_retry(1, backoff_duration="300s", backoff_factor=1.0, backoff_max_duration="22200s")
     model = _step(train(train=data.outputs["train"], best=tuned.outputs["metrics"]))
     model.set_cpu_request("4").set_memory_request("16Gi").set_memory_limit("16Gi")
     model.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(1)

@@ -158,7 +158,7 @@ def deploy(model: dsl.Input[dsl.Model]):
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """defaults: retries 1, timeout 1h, 2 CPUs and 4Gi."""
-    task.set_retry(num_retries=1)
+    task.set_retry(num_retries=1, backoff_max_duration="7200s")  # 2 tries x 1h
     task.set_cpu_request("2").set_memory_request("4Gi").set_memory_limit("4Gi")
     kubernetes.set_timeout(task, 3600)
     return task

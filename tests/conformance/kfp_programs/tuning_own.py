@@ -128,7 +128,7 @@ def retrain(
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """defaults: retries 1, timeout 2h."""
-    task.set_retry(num_retries=1)
+    task.set_retry(num_retries=1, backoff_max_duration="14400s")  # 2 tries x 2h
     kubernetes.set_timeout(task, 7200)
     return task
 
