@@ -1,12 +1,14 @@
 """Venvs for the benchmarks, built by the conformance machinery (``tests/conformance/venvs.py``).
 
-* ``airflow3``: the conformance venv itself (``ensure_venv("airflow3")``, its own cache).
+* ``airflow3``: the conformance venv itself (``ensure_venv("airflow3")``, its own cache);
+* ``kubeflow``: the same for kfp (``tests/conformance/locks/kubeflow.txt``: kfp 2.17.0,
+  kfp-pipeline-spec 2.17.3, kfp-kubernetes 2.17.0), for ``bench_kfp.py``.
 * ``airflow3-dagfactory``: ``benchmarks/locks/airflow3-dagfactory.txt`` (the airflow3 lock plus
   ``dag-factory``), built the same way (``python -m venv``, ``pip install --no-deps -r``,
   ``pip check``, temp dir renamed into place, ``flock``, marker, pruning of older hashes) into
   ``$PIPESPEC_BENCH_CACHE`` (default ``~/.cache/pipespec/bench``) as ``<name>-<hash>``.
 
-``python -m benchmarks.venvs`` builds both and prints their pythons.
+``python -m benchmarks.venvs`` builds all three and prints their pythons.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ LOCKS_DIR = Path(__file__).resolve().parent / "locks"
 CACHE_ENV = "PIPESPEC_BENCH_CACHE"
 DEFAULT_CACHE = Path("~/.cache/pipespec/bench")
 AIRFLOW3 = "airflow3"
+KUBEFLOW = "kubeflow"
+CONFORMANCE = (AIRFLOW3, KUBEFLOW)  # venvs the conformance tests build from their own locks
 DAGFACTORY = "airflow3-dagfactory"
 
 
@@ -61,14 +65,15 @@ def _complete(venv: Path) -> bool:
 
 
 def python_for(venv: str) -> Path:
-    """``airflow3`` comes from the conformance cache; anything else from ``benchmarks/locks``."""
-    if venv == AIRFLOW3:
-        return cv.ensure_venv(AIRFLOW3)
+    """``airflow3`` and ``kubeflow`` come from the conformance cache; anything else from
+    ``benchmarks/locks``."""
+    if venv in CONFORMANCE:
+        return cv.ensure_venv(venv)
     return ensure_bench_venv(venv)
 
 
 def main() -> int:
-    for name in (AIRFLOW3, DAGFACTORY):
+    for name in (AIRFLOW3, DAGFACTORY, KUBEFLOW):
         print(f"{name}: {python_for(name)}")
     return 0
 
