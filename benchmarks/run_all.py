@@ -212,6 +212,15 @@ def _dagfactory_profile_shares(profile: dict[str, Any] | None) -> str:
     )
 
 
+def _kfp_only_sizes(ctx: dict[str, Any]) -> str:
+    """A sentence for the sizes only the Kubeflow benchmark compiles (no Airflow columns)."""
+    airflow = set(ctx["dagbag"]["checks"])
+    only = [n for n in sorted(ctx["specs"], key=int) if n not in airflow]
+    if not only:
+        return ""
+    return f" N={', '.join(only)}: the Kubeflow benchmark only (section 3)."
+
+
 def _kfp_machine(ctx: dict[str, Any]) -> str:
     kfp = ctx.get("kfp")
     if not kfp:
@@ -325,7 +334,7 @@ def render_readme(ctx: dict[str, Any]) -> str:
     out += [
         "",
         "Airflow tasks = steps + one `ShortCircuitOperator` per `when:`; the `foreach` steps "
-        "are mapped KubernetesPodOperators.",
+        "are mapped KubernetesPodOperators." + _kfp_only_sizes(ctx),
         "",
         "## 1. Compile time (`benchmarks/bench_compile.py`)",
         "",
