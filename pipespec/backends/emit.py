@@ -24,11 +24,11 @@ _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
 _RESERVED_WORDS = frozenset(
     ["y", "n", "yes", "no", "true", "false", "on", "off", "null"]  # compared lower-cased
 )
-# Characters YAML lets stand in a double-quoted scalar as they are: printable, and not a
-# line break (NEL, LS and PS are line breaks to YAML 1.1 readers, folded on load).
-_UNESCAPED = re.compile(
-    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+# What may stand in a double-quoted scalar as it is (printable, and not a line break: NEL,
+# LS and PS are line breaks to YAML 1.1 readers, folded on load), and what is escaped.
+_KEPT = r"\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_QUOTABLE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e" + _KEPT[9:] + "]*")
+_NEEDS_ESCAPE = re.compile(r'["\\]|[^' + _KEPT + "]")
 _NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
@@ -40,8 +40,13 @@ def to_json(data: Any) -> str:
 
 def to_yaml(data: Any) -> str:
     """Block-style YAML with sorted keys and a final newline (see the module notes)."""
-    _check(data)
-    return "\n".join(_yaml_lines(data, 0)) + "\n"
+    out: list[str] = []
+    try:
+        _Emitter(out).value(data, "", "")
+    except _NotData:
+        _check(data)  # says where, with the path of the value at fault
+        raise
+    return "\n".join(out) + "\n"
 
 
 def _check(data: Any, path: str = "$") -> None:
@@ -90,60 +95,97 @@ def _yaml_float(value: float) -> str:
 
 
 def _double_quoted(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _NAMED_ESCAPES:
-            out.append(_NAMED_ESCAPES[ch])
-        elif _UNESCAPED.match(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
+    if _QUOTABLE.fullmatch(text):  # the common case: nothing to escape
+        return '"' + text + '"'
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    if ord(ch) <= 0xFF:
+        return f"\\x{ord(ch):02x}"
+    if ord(ch) <= 0xFFFF:
+        return f"\\u{ord(ch):04x}"
+    return f"\\U{ord(ch):08x}"
+
+
+class _NotData(TypeError):
+    """A value that is not JSON-like data, found while writing (``_check`` says where)."""
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _is_sequence(value: Any) -> bool:
+    return type(value) is list or type(value) is tuple
+
+
+class _Emitter:
+    """Appends the lines of one document to ``out`` in one pass, refusing what is not
+    JSON-like data as it goes, with string scalars memoised (keys and values repeat
+    thousands of times in a big pipeline). Exact types are tested first: ``isinstance``
+    against an ABC costs more than writing the line."""
+
+    def __init__(self, out: list[str]) -> None:
+        self.out = out
+        self.scalars: dict[str, str] = {}
+
+    def scalar(self, value: Any) -> str:
+        if type(value) is str:
+            text = self.scalars.get(value)
+            if text is None:
+                text = self.scalars[value] = yaml_scalar(value)
+            return text
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return yaml_scalar(value)
+        raise _NotData(type(value).__name__)
+
+    def value(self, data: Any, pad: str, first: str) -> None:
+        """``data`` indented by ``pad``; ``first`` replaces the first line's indentation
+        (a list item's block shares the line of its dash: "- key: v" / "- - v")."""
+        if _is_mapping(data):
+            self.mapping(data, pad, first)
+        elif _is_sequence(data):
+            self.sequence(data, pad, first)
         else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+            self.out.append((first or pad) + self.scalar(data))
 
-
-def _yaml_lines(data: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    if isinstance(data, Mapping):
+    def mapping(self, data: Mapping[Any, Any], pad: str, first: str) -> None:
         if not data:
-            return [pad + "{}"]
-        lines = []
+            self.out.append((first or pad) + "{}")
+            return
+        if any(type(key) is not str for key in data):
+            raise _NotData("key")
+        out, inner, lead = self.out, pad + "  ", first or pad
         for key in sorted(data):
             value = data[key]
-            head = f"{pad}{yaml_scalar(key)}:"
-            if _is_block(value):
-                lines.append(head)
-                lines.extend(_yaml_lines(value, indent + 2))
+            head = lead + self.scalar(key) + ":"
+            lead = pad
+            if value and (_is_mapping(value) or _is_sequence(value)):
+                out.append(head)
+                self.value(value, inner, "")
             else:
-                lines.append(f"{head} {_inline(value)}")
-        return lines
-    if isinstance(data, (list, tuple)):
+                out.append(head + " " + self.inline(value))
+
+    def sequence(self, data: Any, pad: str, first: str) -> None:
         if not data:
-            return [pad + "[]"]
-        lines = []
+            self.out.append((first or pad) + "[]")
+            return
+        inner, lead = pad + "  ", (first or pad) + "- "
         for value in data:
-            if _is_block(value):
-                # The item's first line shares the dash: "- key: v" / "- - v".
-                nested = _yaml_lines(value, indent + 2)
-                lines.append(f"{pad}- {nested[0][indent + 2 :]}")
-                lines.extend(nested[1:])
+            if value and (_is_mapping(value) or _is_sequence(value)):
+                self.value(value, inner, lead)
             else:
-                lines.append(f"{pad}- {_inline(value)}")
-        return lines
-    return [pad + yaml_scalar(data)]
+                self.out.append(lead + self.inline(value))
+            lead = pad + "- "
 
-
-def _is_block(value: Any) -> bool:
-    return isinstance(value, (Mapping, list, tuple)) and bool(value)
-
-
-def _inline(value: Any) -> str:
-    """A scalar or an empty collection, on the line of its key or dash."""
-    if isinstance(value, Mapping):
-        return "{}"
-    if isinstance(value, (list, tuple)):
-        return "[]"
-    return yaml_scalar(value)
+    def inline(self, value: Any) -> str:
+        """A scalar or an empty collection, on the line of its key or dash."""
+        if _is_mapping(value):
+            return "{}"
+        if _is_sequence(value):
+            return "[]"
+        return self.scalar(value)
