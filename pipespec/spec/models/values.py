@@ -105,8 +105,25 @@ def _check_schedule(value: str) -> str:
             "PS210",
             f"{value!r} is not a 5-field cron expression (minute hour day month weekday)",
         )
+    _check_cron_random(value, fields)
     _check_cron_ranges(value, fields)
     return value
+
+
+def _check_cron_random(value: str, fields: list[str]) -> None:
+    """PS210 for croniter's random value `R`: it draws another time each time the
+    schedule is read (Airflow re-parses DAG files), so a run's time would not be fixed."""
+    offset = 0
+    for field in fields:
+        offset = value.index(field, offset)
+        if any(token.lower() == "r" for token in re.split(r"[,/-]", field)):
+            raise PydanticCustomError(
+                "PS210",
+                f"{field!r} in {value!r} asks for a random value (R), drawn anew each time "
+                "the schedule is read; write the time",
+                {"column": offset, "width": len(field)},
+            )
+        offset += len(field)
 
 
 # Only for the message: croniter (which Airflow itself schedules with) decides validity.
