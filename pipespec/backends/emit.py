@@ -157,14 +157,16 @@ class _Emitter:
         if not data:
             self.out.append((first or pad) + "{}")
             return
-        if any(type(key) is not str for key in data):
-            raise _NotData("key")
-        out, inner, lead = self.out, pad + "  ", first or pad
+        out, inner, lead, scalars = self.out, pad + "  ", first or pad, self.scalars
         for key in sorted(data):
+            if type(key) is not str:
+                raise _NotData("key")
             value = data[key]
-            head = lead + self.scalar(key) + ":"
+            head = lead + (scalars.get(key) or self.scalar(key)) + ":"
             lead = pad
-            if value and (_is_mapping(value) or _is_sequence(value)):
+            if type(value) is str:  # most values: no container tests needed
+                out.append(head + " " + (scalars.get(value) or self.scalar(value)))
+            elif value and (_is_mapping(value) or _is_sequence(value)):
                 out.append(head)
                 self.value(value, inner, "")
             else:
