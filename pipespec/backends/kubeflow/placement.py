@@ -61,10 +61,7 @@ def _base(build: Build, step: ir.Step) -> Group | None:
     needed: list[Group] = [build.wiring.root]
     needed += [_visible_group(build, sid) for sid in sorted(_direct_reads(step))]
     for sid in sorted(_one_of_sources(step)):
-        branches = build.wiring.holder[build.outward_task(sid)]
-        while branches.kind != "branches" and branches.parent is not None:
-            branches = branches.parent
-        needed.append(branches.parent or build.wiring.root)
+        needed.append(build.branches_of(sid).parent or build.wiring.root)
     deepest = max(needed, key=lambda g: g.depth)
     for group in needed:
         if not _is_ancestor(group, deepest):

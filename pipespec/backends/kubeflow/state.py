@@ -66,6 +66,13 @@ class Build:
             return place.loop.name
         return place.task
 
+    def branches_of(self, step_id: str) -> Group:
+        """The if/else branches group nearest around the step (the root when none)."""
+        group = self.wiring.holder[self.outward_task(step_id)]
+        while group.kind != "branches" and group.parent is not None:
+            group = group.parent
+        return group
+
     def param(self, name: str) -> ir.Param:
         return next(p for p in self.pipeline.params if p.name == name)
 

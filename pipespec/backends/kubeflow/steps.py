@@ -149,11 +149,7 @@ class KfpResolver(Resolver[str]):
 
     def _item_input(self, name: str, selector: str | None, type_: str) -> str:
         item = self.build.places[self.step_id].item_input
-        spec: dict[str, Any] = {"componentInputParameter": item}
-        if selector is not None:
-            spec["parameterExpressionSelector"] = selector
-        self.iface.take(name, {"parameterType": type_}, spec)
-        return _param_placeholder(name)
+        return item_input(self.iface, item, name, selector, type_)
 
     def item(self, step: ir.Step) -> str:
         return self._item_input("loop-item", None, item_type(step))
@@ -162,7 +158,23 @@ class KfpResolver(Resolver[str]):
         return self._item_input(f"loop-item-{key}", item_selector(key), "STRING")
 
     def hyperparameter(self, step: ir.Step, name: str) -> str:
-        return self._item_input(f"hp-{name}", item_selector(name), "STRING")
+        return trial_value(self.iface, self.build.places[self.step_id].item_input, name)
+
+
+def item_input(
+    iface: Interface, item: str | None, name: str, selector: str | None, type_: str
+) -> str:
+    """Component input ``name`` fed by the loop's item (one key of it, with a selector)."""
+    spec: dict[str, Any] = {"componentInputParameter": item}
+    if selector is not None:
+        spec["parameterExpressionSelector"] = selector
+    iface.take(name, {"parameterType": type_}, spec)
+    return _param_placeholder(name)
+
+
+def trial_value(iface: Interface, item: str | None, name: str) -> str:
+    """One trial's value of search dimension ``name``: a key of the trial loop's item."""
+    return item_input(iface, item, f"hp-{name}", item_selector(name), "STRING")
 
 
 def item_type(step: ir.Step) -> str:
@@ -180,12 +192,7 @@ def item_type(step: ir.Step) -> str:
 def one_of_channel(build: Build, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> Channel | None:
     """The if/else group's output holding whichever source was produced."""
     channels = [build.output_channel(r.step, r.output) for r in source.sources]
-    groups = []
-    for ref in source.sources:
-        group = build.wiring.holder[build.outward_task(ref.step)]
-        while group.kind != "branches" and group.parent is not None:
-            group = group.parent
-        groups.append(group)
+    groups = [build.branches_of(ref.step) for ref in source.sources]
     if any(g is not groups[0] for g in groups) or groups[0].kind != "branches":
         build.error(
             step,

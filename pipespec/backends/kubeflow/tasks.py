@@ -15,7 +15,7 @@ from pipespec.backends.kubeflow.helpers import BEST_PROGRAM, FAIL_PROGRAM, TRIAL
 from pipespec.backends.kubeflow.naming import value_definition
 from pipespec.backends.kubeflow.resources import platform_config
 from pipespec.backends.kubeflow.state import Build
-from pipespec.backends.kubeflow.steps import Interface, item_type, step_container
+from pipespec.backends.kubeflow.steps import Interface, item_type, step_container, trial_value
 from pipespec.backends.kubeflow.wiring import Channel
 from pipespec.ir.features import runs_standard_tuning
 
@@ -84,17 +84,9 @@ def container_task(build: Build, step: ir.Step) -> None:
     iface = Interface(build, place.home, place.task)
     extra: tuple[str, ...] = ()
     if place.trials_task is not None and runs_standard_tuning(step):
+        # The standard train script takes each trial's value as `--name=value`.
         space = step.details.get("search_space") or {}
-        extra = tuple(f"--{n}={{{{$.inputs.parameters['hp-{n}']}}}}" for n in sorted(space))
-        for name in sorted(space):
-            iface.take(
-                f"hp-{name}",
-                {"parameterType": "STRING"},
-                {
-                    "componentInputParameter": place.item_input,
-                    "parameterExpressionSelector": f'parseJson(string_value)["{name}"]',
-                },
-            )
+        extra = tuple(f"--{n}=" + trial_value(iface, place.item_input, n) for n in sorted(space))
     _register(build, place.task, step, iface, step_container(build, step, iface, extra))
     _platform(build, step, place.task)
 
