@@ -263,3 +263,12 @@ steps:
     assert [d.code for d in diags] == ["PS600"] and "schedule" in diags[0].message
     files, diags = _render(ir_of(tmp_path, text.replace("0 3 L * *", "0 3 * * 1")))
     assert not diags and "kubeflow/last-day.schedule.py" in files
+
+
+def test_a_helper_image_that_could_be_a_placeholder_is_refused() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        KubeflowOptions(helper_image="{{$.inputs.parameters['x']}}")
+    assert KubeflowOptions(helper_image="ghcr.io/acme/py:3.11").helper_image.endswith("3.11")

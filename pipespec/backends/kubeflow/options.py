@@ -24,7 +24,11 @@ class KubeflowOptions(Options):
     # Where runs keep artifacts (the PipelineSpec's defaultPipelineRoot); None: the
     # cluster's default bucket.
     pipeline_root: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
-    helper_image: Annotated[str, Field(min_length=1, max_length=512)] = DEFAULT_HELPER_IMAGE
+    # An image reference has no spaces or braces: `{{$...}}` here could be read by KFP's
+    # driver as a placeholder for the image.
+    helper_image: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")] = (
+        DEFAULT_HELPER_IMAGE
+    )
     # Used by the schedule script beside the pipeline file (a recurring run lives in an
     # experiment, in a namespace on multi-user installs).
     experiment: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_EXPERIMENT
