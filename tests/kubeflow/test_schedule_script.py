@@ -216,7 +216,7 @@ def test_hostile_values_arrive_as_data_never_as_code(
 
 @pytest.fixture(scope="module")
 def kfp_python() -> Path:
-    return ensure_venv("kubeflow")
+    return ensure_venv("kfp")
 
 
 def _place(folder: Path, pipeline: ir.Pipeline, options: KubeflowOptions) -> Path:

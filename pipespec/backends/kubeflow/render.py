@@ -1,119 +1,22 @@
-"""The whole render: place every step, build its tasks, wire the dependencies, and write
-the PipelineSpec (and the PlatformSpec when a step has Kubernetes settings) as data."""
+"""The Kubeflow render: the shared KFP IR builder with the Kubeflow flavour, the
+PipelineSpec and (when a step has Kubernetes settings) the PlatformSpec as YAML, and the
+schedule script."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from pipespec import ir
 from pipespec.backends import RenderResult
 from pipespec.backends.emit import to_yaml
-from pipespec.backends.kubeflow.naming import PARAMETER_TYPES, SCHEMA_VERSION
+from pipespec.backends.kfp_ir.pipeline import build_pipeline, pipeline_spec
+from pipespec.backends.kubeflow.flavour import KUBEFLOW
 from pipespec.backends.kubeflow.options import KubeflowOptions
-from pipespec.backends.kubeflow.placement import natively_tuned, place_all
-from pipespec.backends.kubeflow.state import Build
-from pipespec.backends.kubeflow.tasks import (
-    condition_trigger,
-    container_task,
-    fail_task,
-    loop_iterator,
-    tune_tasks,
-)
-from pipespec.backends.kubeflow.wiring import Group
 from pipespec.backends.layout import output_path, spec_relative_to
 from pipespec.diagnostics import Diagnostic, Span
 from pipespec.pysafe import comment
 
-SDK_VERSION = "pipespec"
-
-
-def _root_inputs(pipeline: ir.Pipeline) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for param in pipeline.params:
-        spec: dict[str, Any] = {"parameterType": PARAMETER_TYPES[param.type]}
-        if param.default is not None:
-            spec["defaultValue"] = ir.thaw(param.default)
-            spec["isOptional"] = True
-        if param.enum is not None:
-            # KFP's API server checks a run's value against the input's literals.
-            spec["literals"] = [ir.thaw(v) for v in param.enum]
-        if param.description:
-            spec["description"] = param.description
-        params[param.name] = spec
-    return params
-
-
-def _definitions(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, definition in values.items():
-        section = "parameters" if "parameterType" in definition else "artifacts"
-        out.setdefault(section, {})[name] = definition
-    return out
-
-
-def _group_component(group: Group) -> dict[str, Any]:
-    dag: dict[str, Any] = {"tasks": group.tasks}
-    outputs: dict[str, Any] = {}
-    for name, selector in group.dag_outputs.items():
-        section = "artifacts" if "artifactSelectors" in selector else "parameters"
-        outputs.setdefault(section, {})[name] = selector
-    if outputs:
-        dag["outputs"] = outputs
-    component: dict[str, Any] = {"dag": dag}
-    if group.inputs:
-        component["inputDefinitions"] = _definitions(group.inputs)
-    if group.outputs:
-        component["outputDefinitions"] = _definitions(group.outputs)
-    return component
-
-
-def _build_tasks(build: Build) -> None:
-    for step in build.pipeline.steps:
-        if natively_tuned(step):
-            tune_tasks(build, step)
-        else:
-            loop_iterator(build, step)
-        if step.kind == "fail":
-            fail_task(build, step)
-        else:
-            container_task(build, step)
-        condition_trigger(build, step)
-    for step in build.pipeline.steps:
-        consumer = build.places[step.id].task
-        for dep in step.deps:
-            build.wiring.order(consumer, build.outward_task(dep.source))
-
-
-def pipeline_spec(build: Build) -> dict[str, Any]:
-    pipeline = build.pipeline
-    components = dict(build.components)
-    for name, group in build.wiring.groups.items():
-        components[f"comp-{name}"] = _group_component(group)
-    root: dict[str, Any] = {"dag": {"tasks": build.wiring.root.tasks}}
-    params = _root_inputs(pipeline)
-    if params:
-        root["inputDefinitions"] = {"parameters": params}
-    info: dict[str, Any] = {"name": pipeline.name}
-    if pipeline.description:
-        info["description"] = pipeline.description
-    spec: dict[str, Any] = {
-        "components": components,
-        "deploymentSpec": {"executors": build.executors},
-        "pipelineInfo": info,
-        "root": root,
-        "schemaVersion": SCHEMA_VERSION,
-        "sdkVersion": SDK_VERSION,
-    }
-    if build.options.pipeline_root is not None:
-        spec["defaultPipelineRoot"] = build.options.pipeline_root
-    return spec
-
 
 def render_kubeflow(pipeline: ir.Pipeline, options: KubeflowOptions) -> RenderResult:
-    build = Build(pipeline, options)
-    place_all(build)
-    if not build.diagnostics:
-        _build_tasks(build)
+    build = build_pipeline(pipeline, options, KUBEFLOW)
     if build.diagnostics:
         return RenderResult({}, build.diagnostics)
     path = output_path("kubeflow", pipeline.name, "yaml")

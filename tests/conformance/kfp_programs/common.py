@@ -3,8 +3,8 @@ trials, picking the best trial, failing a run), the scripts steps ship inline, a
 two shell wrappers pipespec runs them with.
 
 The helper programs are pipespec's own constants, not a mapping choice, so they are read
-from ``pipespec/backends/kubeflow/helpers.py`` (parsed, not imported: pipespec is not
-installed in the kubeflow venv) rather than copied; the scripts are the files the
+from ``pipespec/backends/kfp_ir/helpers.py`` (parsed, not imported: pipespec is not
+installed in the kfp venv) rather than copied; the scripts are the files the
 examples pin (``examples/*/scripts``) and the catalog's standard scripts.
 """
 
@@ -28,7 +28,7 @@ ENV_RUNNER = 'while [ "$1" != "--" ]; do export "$1"; shift; done; shift; exec "
 
 
 def _helper_constants() -> dict[str, str]:
-    path = ROOT / "pipespec" / "backends" / "kubeflow" / "helpers.py"
+    path = ROOT / "pipespec" / "backends" / "kfp_ir" / "helpers.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: dict[str, str] = {}
     for node in tree.body:

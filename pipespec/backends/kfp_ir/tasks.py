@@ -9,14 +9,12 @@ import json
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends import k8s
-from pipespec.backends.kubeflow.cel import condition_text
-from pipespec.backends.kubeflow.helpers import BEST_PROGRAM, FAIL_PROGRAM, TRIALS_PROGRAM
-from pipespec.backends.kubeflow.naming import value_definition
-from pipespec.backends.kubeflow.resources import platform_config
-from pipespec.backends.kubeflow.state import Build
-from pipespec.backends.kubeflow.steps import Interface, item_type, step_container, trial_value
-from pipespec.backends.kubeflow.wiring import Channel
+from pipespec.backends.kfp_ir.cel import condition_text
+from pipespec.backends.kfp_ir.helpers import BEST_PROGRAM, FAIL_PROGRAM, TRIALS_PROGRAM
+from pipespec.backends.kfp_ir.naming import value_definition
+from pipespec.backends.kfp_ir.state import Build
+from pipespec.backends.kfp_ir.steps import Interface, item_type, step_container, trial_value
+from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.ir.features import runs_standard_tuning
 
 
@@ -65,20 +63,6 @@ def _register(
     build.executors[f"exec-{task}"] = {"container": container}
 
 
-def _platform(build: Build, step: ir.Step, task: str) -> None:
-    secrets = k8s.secrets_as_env(step, {s.name: s for s in build.pipeline.secrets})
-    for use in secrets.unmapped:
-        build.error(
-            step,
-            f"step '{step.id}' uses secret '{use.secret}', which has no `kubernetes:` "
-            "mapping: KFP reads secrets from Kubernetes Secrets",
-            f"add `kubernetes: {{secret: NAME, key: KEY}}` to secrets.{use.secret}",
-        )
-    config = platform_config(step, secrets.env)
-    if config:
-        build.platform[f"exec-{task}"] = config
-
-
 def container_task(build: Build, step: ir.Step) -> None:
     place = build.places[step.id]
     iface = Interface(build, place.home, place.task)
@@ -87,8 +71,9 @@ def container_task(build: Build, step: ir.Step) -> None:
         # The standard train script takes each trial's value as `--name=value`.
         space = step.details.get("search_space") or {}
         extra = tuple(f"--{n}=" + trial_value(iface, place.item_input, n) for n in sorted(space))
-    _register(build, place.task, step, iface, step_container(build, step, iface, extra))
-    _platform(build, step, place.task)
+    container = step_container(build, step, iface, extra)
+    build.flavour.finish_container(build, step, place.task, container)
+    _register(build, place.task, step, iface, container)
 
 
 def fail_task(build: Build, step: ir.Step) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pipespec.backends.kubeflow.naming import is_parameter_definition
+from pipespec.backends.kfp_ir.naming import is_parameter_definition
 
 GroupKind = Literal["root", "condition", "branches", "loop"]
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.kubeflow.naming import PARAMETER_TYPES, Namer, value_definition
-from pipespec.backends.kubeflow.options import KubeflowOptions
-from pipespec.backends.kubeflow.wiring import Channel, Group, Wiring
+from pipespec.backends.kfp_ir.flavour import Flavour, IrOptions
+from pipespec.backends.kfp_ir.naming import PARAMETER_TYPES, Namer, value_definition
+from pipespec.backends.kfp_ir.wiring import Channel, Group, Wiring
 from pipespec.diagnostics import Diagnostic
 
 
@@ -29,7 +29,8 @@ class StepPlace:
 @dataclass
 class Build:
     pipeline: ir.Pipeline
-    options: KubeflowOptions
+    options: IrOptions
+    flavour: Flavour
     wiring: Wiring = field(default_factory=Wiring)
     namer: Namer = field(default_factory=Namer)
     components: dict[str, dict[str, Any]] = field(default_factory=dict)

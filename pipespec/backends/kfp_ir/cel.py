@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from pipespec import ir
 from pipespec.backends.conditions import ConditionVisitor
-from pipespec.backends.kubeflow.naming import PARAMETER_TYPES
-from pipespec.backends.kubeflow.state import Build
-from pipespec.backends.kubeflow.steps import cel_string, item_selector
-from pipespec.backends.kubeflow.wiring import Group
+from pipespec.backends.kfp_ir.naming import PARAMETER_TYPES
+from pipespec.backends.kfp_ir.state import Build
+from pipespec.backends.kfp_ir.steps import cel_string, item_selector
+from pipespec.backends.kfp_ir.wiring import Group
 
 _CEL_OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 

@@ -11,8 +11,8 @@ tuned step's trials) runs in a loop group.
 from __future__ import annotations
 
 from pipespec import ir
-from pipespec.backends.kubeflow.state import Build, StepPlace
-from pipespec.backends.kubeflow.wiring import Group
+from pipespec.backends.kfp_ir.state import Build, StepPlace
+from pipespec.backends.kfp_ir.wiring import Group
 from pipespec.ir.features import runs_own_trials, runs_standard_tuning
 
 
@@ -110,11 +110,13 @@ def place_step(build: Build, step: ir.Step, has_else: bool) -> None:
         )
         group = condition
     place = StepPlace(task=task, home=group, condition=condition)
-    if natively_tuned(step):
+    if build.flavour.runs_trial_loop(step):
         place.trials_task = build.namer.take(f"{task}-trials")
+    if build.flavour.picks_best_trial(step):
         place.best_task = build.namer.take(f"{task}-best")
-    if place.trials_task is not None and place.best_task is not None:
+    if place.trials_task is not None:
         build.wiring.add_task(group, place.trials_task, {})
+    if place.best_task is not None:
         build.wiring.add_task(group, place.best_task, {})
     if step.foreach is not None or place.trials_task is not None:
         place.loop = build.wiring.add_group(group, build.namer.take(f"for-loop-{task}"), "loop")

@@ -16,10 +16,9 @@ import json
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.kubeflow.naming import literal_parameter_type, value_definition
-from pipespec.backends.kubeflow.resources import container_resources
-from pipespec.backends.kubeflow.state import Build
-from pipespec.backends.kubeflow.wiring import Channel, Group
+from pipespec.backends.kfp_ir.naming import literal_parameter_type, value_definition
+from pipespec.backends.kfp_ir.state import Build
+from pipespec.backends.kfp_ir.wiring import Channel, Group
 from pipespec.backends.placeholders import Resolver, walk
 
 PLACEHOLDER_START = "{{$"
@@ -259,7 +258,7 @@ def step_container(
         container["args"] = args
     if env:
         container["env"] = env
-    resources = container_resources(step.resources)
+    resources = build.flavour.container_resources(build, step)
     if resources:
         container["resources"] = resources
     return container

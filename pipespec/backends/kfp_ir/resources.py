@@ -30,9 +30,10 @@ def _cpu(quantity: str) -> float:
     return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
 
 
-def container_resources(resources: ir.Resources) -> dict[str, Any]:
-    """``container.resources``: requests, limits and the accelerator, both the
-    ``resource*`` strings and the older float fields, as kfp writes them."""
+def container_resources(resources: ir.Resources, accelerator: str) -> dict[str, Any]:
+    """``container.resources``: requests, limits and the accelerator (named ``accelerator``:
+    a Kubernetes resource, or a Vertex accelerator type), both the ``resource*`` strings
+    and the older float fields, as kfp writes them."""
     need = k8s.requirements(resources)
     if need is None:
         return {}
@@ -49,8 +50,8 @@ def container_resources(resources: ir.Resources) -> dict[str, Any]:
         out["accelerator"] = {
             "count": str(gpus),
             "resourceCount": str(gpus),
-            "resourceType": k8s.GPU_RESOURCE,
-            "type": k8s.GPU_RESOURCE,
+            "resourceType": accelerator,
+            "type": accelerator,
         }
     return out
 
