@@ -11,7 +11,7 @@ For each N (default 100, 1000, 10000), in the same run:
   ``api.render_target``, the backend) comes from separate runs with those two wrapped in a
   timer. CLI: ``python -m pipespec compile SPEC --target kubeflow`` in a new process, median
   of ``--cli-repeats`` (one run above ``--control-max-n``).
-* **kfp**, in the ``kubeflow`` conformance venv, in a subprocess per (style, N) with a
+* **kfp**, in the ``kfp`` conformance venv, in a subprocess per (style, N) with a
   ``--timeout`` (``benchmarks/kfp_driver.py``): the same pipeline as a kfp DSL program
   (``benchmarks/kfp_program.py``, styles ``table`` and ``straight``), timed as defining the
   components + tracing the pipeline (``@dsl.pipeline``) + ``compiler.Compiler().compile`` to a
@@ -249,7 +249,7 @@ def run(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> dict[str,
 
     specs = {n: generate.write_spec(n, work / "specs") for n in sorted({WARMUP_N, *sizes})}
     args.profile_n = max((n for n in sizes if n <= args.control_max_n), default=None)
-    python = venvs.python_for(venvs.KUBEFLOW)
+    python = venvs.python_for(venvs.KFP)
     compile_in_process(specs[WARMUP_N])  # warm-up: imports, validators, caches
     results: dict[str, Any] = {
         "target": TARGET,

@@ -91,7 +91,7 @@ def intro(kfp: dict[str, Any]) -> list[str]:
         "function, as one builds a big pipeline from a config) and *straight-line* (one block "
         "of statements per task, as kfp's documentation writes pipelines and a code "
         "generator emits them). Timed by `benchmarks/kfp_driver.py` in the `kubeflow` "
-        "conformance venv (`tests/conformance/locks/kubeflow.txt`), a new process per style "
+        "conformance venv (`tests/conformance/locks/kfp.txt`), a new process per style "
         "and N: executing the components (*components*), the `@dsl.pipeline` decoration, "
         "which traces the function and builds the PipelineSpec (*trace*), and "
         "`compiler.Compiler().compile(pipeline, path)` writing the YAML (*compile*); the "

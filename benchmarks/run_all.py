@@ -11,7 +11,7 @@ Steps, each a subprocess (the commands are printed into the README):
 3. ``benchmarks.bench_dagbag``: Airflow 3 parse times of pipespec's DAG, a hand-written DAG
    and dag-factory (building the Airflow venvs first if needed);
 4. ``benchmarks.bench_kfp --profile``: pipespec's Kubeflow compile against kfp's DSL build +
-   compile of the same pipeline, at the ``--kfp-n`` sizes (building the kubeflow venv first
+   compile of the same pipeline, at the ``--kfp-n`` sizes (building the kfp venv first
    if needed).
 
 ``--pipespec-rev REV`` benchmarks the pipespec package as committed at ``REV`` (``git archive``
@@ -226,7 +226,7 @@ def _kfp_machine(ctx: dict[str, Any]) -> str:
     if not kfp:
         return ""
     return (
-        f"; kfp {kfp.get('kfp_version') or '?'} (`tests/conformance/locks/kubeflow.txt`: "
+        f"; kfp {kfp.get('kfp_version') or '?'} (`tests/conformance/locks/kfp.txt`: "
         "kfp-pipeline-spec 2.17.3, kfp-kubernetes 2.17.0)"
     )
 
@@ -580,7 +580,7 @@ def render_readme(ctx: dict[str, Any]) -> str:
         "| `dagbag_driver.py` | standalone, runs in an Airflow venv: fork-per-parse timing "
         "of `processor._parse_file`'s steps |",
         *kfp_report.FILES_ROWS,
-        "| `venvs.py` | the `airflow3` and `kubeflow` conformance venvs and the "
+        "| `venvs.py` | the `airflow3` and `kfp` conformance venvs and the "
         "`airflow3-dagfactory` venv (cache `~/.cache/pipespec/bench/venvs`) |",
         "| `locks/airflow3-dagfactory.txt` | the airflow3 lock plus `dag-factory==1.1.0` |",
         "| `run_all.py` | runs everything and writes this file |",

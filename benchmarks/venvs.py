@@ -1,7 +1,7 @@
 """Venvs for the benchmarks, built by the conformance machinery (``tests/conformance/venvs.py``).
 
 * ``airflow3``: the conformance venv itself (``ensure_venv("airflow3")``, its own cache);
-* ``kubeflow``: the same for kfp (``tests/conformance/locks/kubeflow.txt``: kfp 2.17.0,
+* ``kfp``: the same for kfp (``tests/conformance/locks/kfp.txt``: kfp 2.17.0,
   kfp-pipeline-spec 2.17.3, kfp-kubernetes 2.17.0), for ``bench_kfp.py``.
 * ``airflow3-dagfactory``: ``benchmarks/locks/airflow3-dagfactory.txt`` (the airflow3 lock plus
   ``dag-factory``), built the same way (``python -m venv``, ``pip install --no-deps -r``,
@@ -24,8 +24,8 @@ LOCKS_DIR = Path(__file__).resolve().parent / "locks"
 CACHE_ENV = "PIPESPEC_BENCH_CACHE"
 DEFAULT_CACHE = Path("~/.cache/pipespec/bench")
 AIRFLOW3 = "airflow3"
-KUBEFLOW = "kubeflow"
-CONFORMANCE = (AIRFLOW3, KUBEFLOW)  # venvs the conformance tests build from their own locks
+KFP = "kfp"
+CONFORMANCE = (AIRFLOW3, KFP)  # venvs the conformance tests build from their own locks
 DAGFACTORY = "airflow3-dagfactory"
 
 
@@ -65,7 +65,7 @@ def _complete(venv: Path) -> bool:
 
 
 def python_for(venv: str) -> Path:
-    """``airflow3`` and ``kubeflow`` come from the conformance cache; anything else from
+    """``airflow3`` and ``kfp`` come from the conformance cache; anything else from
     ``benchmarks/locks``."""
     if venv in CONFORMANCE:
         return cv.ensure_venv(venv)
@@ -73,7 +73,7 @@ def python_for(venv: str) -> Path:
 
 
 def main() -> int:
-    for name in (AIRFLOW3, DAGFACTORY, KUBEFLOW):
+    for name in (AIRFLOW3, DAGFACTORY, KFP):
         print(f"{name}: {python_for(name)}")
     return 0
 

@@ -2,7 +2,7 @@
 compiler and put each beside pipespec's file of the same pipeline, both in the
 names-aside normal form of ``kfp_normal_form.py``.
 
-Runs in the ``kubeflow`` conformance venv (kfp 2.17, kfp-kubernetes; locks/kubeflow.txt),
+Runs in the ``kfp`` conformance venv (kfp 2.17, kfp-kubernetes; locks/kfp.txt),
 never in pipespec's environment, as a module with the repository root on ``PYTHONPATH``::
 
     python -m tests.conformance.kfp_equivalence PROGRAM.py PIPELINE.yaml [PROGRAM PIPELINE ...]
@@ -35,7 +35,7 @@ from tests.conformance.kfp_normal_form import normal_form
 from tests.conformance.venvs import ensure_venv
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV = "kubeflow"
+VENV = "kfp"
 DEFAULT_TIMEOUT_S = 300.0
 _TAIL = 6000
 

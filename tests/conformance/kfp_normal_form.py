@@ -2,7 +2,7 @@
 pipeline: pipespec's output and kfp's compilation of a hand-written DSL program.
 
 Pure Python on the parsed YAML (no kfp import); ``kfp_equivalence.py`` runs it in the
-kubeflow conformance venv. For each container task (keyed by its task name, which follows
+kfp conformance venv. For each container task (keyed by its task name, which follows
 kfp's naming rules in both files)::
 
     {"groups": [...],        # enclosing groups, outermost first (see _group_forms)

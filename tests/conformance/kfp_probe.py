@@ -1,8 +1,8 @@
 """Load a KFP v2 pipeline file with Kubeflow Pipelines' own libraries and report, as JSON,
 what they see and every problem found.
 
-Runs in the ``kubeflow`` conformance venv (kfp, kfp-pipeline-spec, kfp-kubernetes,
-cel-python; ``locks/kubeflow.txt``), never in pipespec's environment, and imports nothing
+Runs in the ``kfp`` conformance venv (kfp, kfp-pipeline-spec, kfp-kubernetes,
+cel-python; ``locks/kfp.txt``), never in pipespec's environment, and imports nothing
 from pipespec. Its helpers are the sibling ``kfp_probe_*`` modules, so it runs as a module
 with the repository root on ``PYTHONPATH`` (``kfp_runner.py`` does that)::
 

@@ -1,6 +1,6 @@
 """CEL for the Kubeflow probe: KFP's two expression environments, with cel-python.
 
-Part of the probe (``kfp_probe.py``): it runs in the ``kubeflow`` conformance venv, where
+Part of the probe (``kfp_probe.py``): it runs in the ``kfp`` conformance venv, where
 cel-python (``celpy``) is installed; it is imported lazily so that this module type-checks
 in pipespec's own environment.
 

@@ -25,7 +25,7 @@ from typing import Any
 from tests.conformance.venvs import ensure_venv
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV = "kubeflow"
+VENV = "kfp"
 DEFAULT_TIMEOUT_S = 120.0
 _TAIL = 6000
 

@@ -1,7 +1,7 @@
 """The Kubeflow conformance checker: a KFP v2 pipeline file loads with kfp 2.17's own
 libraries, breaks none of the rules KFP's backend relies on, and is the spec's pipeline.
 
-Run through ``kfp_probe.py`` in the ``kubeflow`` venv: no problems (protos with no unknown
+Run through ``kfp_probe.py`` in the ``kfp`` venv: no problems (protos with no unknown
 field, kfp's loader, references, placeholders, CEL); the pipeline's inputs are the spec's
 params with their types, defaults and allowed values; every step is a container task (a
 ``tune`` step may add ``<task>-trials`` and ``<task>-best`` helper tasks, parts of the step),

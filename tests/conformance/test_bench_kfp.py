@@ -1,4 +1,4 @@
-"""The Kubeflow benchmark's kfp programs compile, in the kubeflow venv, to the pipeline pipespec
+"""The Kubeflow benchmark's kfp programs compile, in the kfp venv, to the pipeline pipespec
 compiles from the same spec: the same container tasks, each waiting for the same tasks, and
 the same numbers of components, executors, condition and loop groups (benchmarks/kfp_driver.py
 reads both IR files back). One 10-step spec, each program run once; no timings asserted.
@@ -19,7 +19,7 @@ N = 10
 
 
 def test_kfp_programs_compile_to_pipespecs_pipeline(tmp_path: Path) -> None:
-    python = ensure_venv("kubeflow")
+    python = ensure_venv("kfp")
     spec = generate.write_spec(N, tmp_path / "specs")
     files = bench_kfp.compile_in_process(spec)
     ours = tmp_path / "pipespec.yaml"

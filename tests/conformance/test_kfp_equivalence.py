@@ -4,7 +4,7 @@ dsl.If/dsl.Else, dsl.OneOf, dsl.ParallelFor, dsl.Collected, .after(), set_retry 
 kfp-kubernetes): same tasks in the same groups, conditions, iterators, dependencies,
 input sources and types, outputs, retry, caching, containers and platform settings.
 
-The compilation and both normal forms are made in the kubeflow conformance venv
+The compilation and both normal forms are made in the kfp conformance venv
 (``kfp_equivalence.py``); the comparison (``kfp_normal_form.differences``) runs here.
 """
 
@@ -42,7 +42,7 @@ def _pipeline_file(example: str) -> Path:
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict[str, Json]]:
-    """Every example's comparison, from one subprocess in the kubeflow venv."""
+    """Every example's comparison, from one subprocess in the kfp venv."""
     results = run_equivalence([(_program(e), _pipeline_file(e)) for e in EXAMPLES])
     return dict(zip(EXAMPLES, results, strict=True))
 

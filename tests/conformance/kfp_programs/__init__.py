@@ -1,2 +1,2 @@
 """Hand-written kfp DSL programs of the examples, one per example, compiled by kfp's own
-compiler in the kubeflow conformance venv (``tests/conformance/kfp_equivalence.py``)."""
+compiler in the kfp conformance venv (``tests/conformance/kfp_equivalence.py``)."""

@@ -1,6 +1,6 @@
 """Regenerate the Kubeflow probe samples with the real kfp compiler (not run by the tests).
 
-    python -m venv V && V/bin/pip install -r tests/conformance/locks/kubeflow.txt
+    python -m venv V && V/bin/pip install -r tests/conformance/locks/kfp.txt
     cd tests/conformance/samples/kubeflow && ../../../../V/bin/python make_samples.py
 
 ``good.yaml``: what kfp 2.17.0 compiles from the DSL program below: container components
