@@ -14,6 +14,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.compiler.facts import StepFacts
 from pipespec.compiler.graph import PipelineGraph
+from pipespec.compiler.lower_catalog import serving_images, target_requirements
 from pipespec.compiler.lower_pod import limits, merged_secrets, pod_fields
 from pipespec.compiler.tuning import trial_names
 from pipespec.fill.info import FillInfo
@@ -154,6 +155,8 @@ def _lower_step(
         timeout_s=units.parse_duration(timeout) if timeout else None,
         details=details,
         target_images=ir.FrozenMap(fill.target_images.get(sid, {})),
+        target_requirements=ir.FrozenMap(target_requirements(sid, fill)),
+        serving_images=ir.FrozenMap(serving_images(vspec, step)),
         target_overrides=ir.FrozenMap(
             step.targets.model_dump(exclude_none=True) if step.targets else {}
         ),

@@ -249,6 +249,12 @@ class Step:
     trigger: TriggerRule = "all_success"
     # The step whose `when:` this step is the else of; `condition` is then its negation.
     else_of: str | None = None
+    # Target -> packages to pip-install into its catalog image first (from the catalog).
+    target_requirements: FrozenMap = field(default_factory=FrozenMap)
+    # Target -> the image that serves the model this step makes or uses (the spec's
+    # `serving_image`, else the catalog's prediction image), where the target deploys
+    # models as its own services.
+    serving_images: FrozenMap = field(default_factory=FrozenMap)
 
     def input(self, name: str) -> Input | None:
         return next((i for i in self.inputs if i.name == name), None)

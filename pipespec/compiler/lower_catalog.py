@@ -1,0 +1,72 @@
+"""What the catalog says about a step for the targets that run models as their own
+services (Vertex AI now): the image that serves the step's model, and the packages a
+catalog image needs installed before a standard script runs in it.
+
+Derived at lowering, from the catalog of this pipespec version, not pinned in the lock:
+they follow the framework the lock pinned (its `image.<target>` provenance), so a lock
+needs no refill for them.
+"""
+
+from __future__ import annotations
+
+from pipespec.fill.catalog import CatalogError, load_catalog
+from pipespec.fill.catalog_fill import model_source
+from pipespec.fill.info import FillInfo
+from pipespec.spec import models
+from pipespec.spec.semantics import step_kind
+from pipespec.spec.serving import SERVING_KINDS, serving_image
+from pipespec.spec.validate import ValidatedSpec
+
+# Targets that deploy models as their own services, with a catalog of prebuilt images.
+SERVING_TARGETS = ("vertex",)
+
+
+def _catalog_framework(provenance: str | None) -> str | None:
+    """`catalog:xgboost@2026.11.0` -> `xgboost` (a catalog image's framework)."""
+    if provenance is None or not provenance.startswith("catalog:"):
+        return None
+    return provenance.removeprefix("catalog:").split("@", 1)[0] or None
+
+
+def serving_images(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, str]:
+    """Target -> the image serving the model the step makes or uses: the spec's own
+    `serving_image` (on the step or where its model was made), else the catalog's
+    prediction image for the model's framework on that target."""
+    if step_kind(step) not in SERVING_KINDS:
+        return {}
+    own = serving_image(step, vspec.steps)
+    if own is not None:
+        return dict.fromkeys(SERVING_TARGETS, own)
+    source = step if step_kind(step) in ("train", "tune") else model_source(vspec, step)
+    framework = getattr(source, "framework", None)
+    if not isinstance(framework, str):
+        return {}
+    catalog = load_catalog()
+    found: dict[str, str] = {}
+    for target in SERVING_TARGETS:
+        try:
+            image = catalog.image(framework, target, role="predict")
+        except CatalogError:
+            image = None
+        if image is not None:
+            found[target] = image
+    return found
+
+
+def target_requirements(sid: str, fill: FillInfo) -> dict[str, tuple[str, ...]]:
+    """Target -> packages its catalog image lacks for the step's framework (Vertex's
+    scikit-learn image runs LightGBM once `lightgbm` is installed)."""
+    provenance = fill.provenance.get(sid, {})
+    catalog = load_catalog()
+    found: dict[str, tuple[str, ...]] = {}
+    for target in fill.target_images.get(sid, {}):
+        framework = _catalog_framework(provenance.get(f"image.{target}"))
+        if framework is None:
+            continue
+        try:
+            needed = catalog.requirements(framework, target)
+        except CatalogError:
+            continue
+        if needed:
+            found[target] = tuple(needed)
+    return found
