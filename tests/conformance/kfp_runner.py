@@ -5,6 +5,8 @@ kfp-kubernetes and returns the probe's JSON report (``report["problems"]`` is em
 file KFP accepts; see ``kfp_probe.py`` for the fields); ``probe_many(paths)`` does several
 files in one process. ``cel_eval(requests)`` evaluates
 trigger conditions and parameter selectors the way KFP's driver does, in one subprocess.
+``run_module`` / ``run_json`` run any other module of this package in the venv the same way
+(the Vertex probe, the GCPC snapshot).
 
 The probe runs as ``python -s -B -m tests.conformance.kfp_probe`` with a whole new
 environment: ``PYTHONPATH`` is the repository root (the probe's sibling modules live here;
@@ -47,9 +49,13 @@ def _env(home: Path) -> dict[str, str]:
     }
 
 
-def _run(args: Sequence[str], stdin: str | None, timeout: float) -> Any:
+def run_module(
+    module: str, args: Sequence[str], stdin: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> str:
+    """``python -m MODULE ARGS`` in the kfp venv (clean environment, fresh ``HOME``): its
+    stdout, or :class:`KfpProbeError` with the stderr tail when it fails or times out."""
     python = ensure_venv(VENV)
-    cmd = [str(python), "-s", "-B", "-m", "tests.conformance.kfp_probe", *args]
+    cmd = [str(python), "-s", "-B", "-m", module, *args]
     home = Path(tempfile.mkdtemp(prefix="pipespec-kfp-home-"))
     try:
         proc = subprocess.run(
@@ -64,21 +70,32 @@ def _run(args: Sequence[str], stdin: str | None, timeout: float) -> Any:
         )
     except subprocess.TimeoutExpired as exc:
         raise KfpProbeError(
-            f"KFP probe timed out after {timeout:g}s: {' '.join(cmd)}\n{_tail(exc.stderr)}"
+            f"{module} timed out after {timeout:g}s: {' '.join(cmd)}\n{_tail(exc.stderr)}"
         ) from exc
     finally:
         shutil.rmtree(home, ignore_errors=True)
     if proc.returncode != 0:
         raise KfpProbeError(
-            f"KFP probe failed (exit {proc.returncode}): {' '.join(cmd)}\n{_tail(proc.stderr)}"
+            f"{module} failed (exit {proc.returncode}): {' '.join(cmd)}\n{_tail(proc.stderr)}"
         )
+    return proc.stdout
+
+
+def run_json(
+    module: str, args: Sequence[str], stdin: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> Any:
+    """:func:`run_module` for a module that prints one JSON value."""
+    stdout = run_module(module, args, stdin, timeout)
     try:
-        return json.loads(proc.stdout)
+        return json.loads(stdout)
     except json.JSONDecodeError as exc:
         raise KfpProbeError(
-            f"KFP probe printed invalid JSON ({exc})\nstdout:\n{_tail(proc.stdout)}\n"
-            f"stderr:\n{_tail(proc.stderr)}"
+            f"{module} printed invalid JSON ({exc})\nstdout:\n{_tail(stdout)}"
         ) from exc
+
+
+def _run(args: Sequence[str], stdin: str | None, timeout: float) -> Any:
+    return run_json("tests.conformance.kfp_probe", args, stdin, timeout)
 
 
 def probe_kfp(path: Path, *, timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, Any]:
