@@ -11,13 +11,20 @@ Images per target:
 
 Roles are `train` and `predict` (`inference` is a synonym); `gpu=True` picks the CUDA image
 where the target has a separate one.
+
+`vertex_images` is what Vertex's support tables say of each Vertex image the catalog names:
+the framework version it carries and its end of patches and support and end of availability
+(None where the publisher gives no date). A Vertex AI image is the same in every region, so
+a lookup takes any of the `us-`, `europe-` and `asia-docker.pkg.dev` names of it.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -31,6 +38,7 @@ __all__ = [
     "Objective",
     "Scalar",
     "SearchDimension",
+    "VertexImage",
     "load_catalog",
 ]
 
@@ -47,6 +55,23 @@ class SearchDimension(TypedDict, total=False):
     max: float
     scale: Literal["linear", "log"]
     values: list[Scalar]
+
+
+class VertexImage(TypedDict):
+    """One row of `vertex_images`: dates are ISO strings, or None where none is published."""
+
+    framework: str
+    version: str  # the framework's minor version, "2.1"
+    role: Literal["train", "predict"]
+    accelerator: Literal["cpu", "gpu"]
+    python: str | None
+    end_of_support: str | None  # last day of patches and support
+    end_of_availability: str | None  # after it Vertex may refuse new jobs and models using it
+    source: str  # a key of `sources`
+
+
+# Vertex AI's own images are mirrored per multi-region under the same path: one key for all.
+_VERTEX_REGION = re.compile(r"^(?:us|europe|asia)-docker\.pkg\.dev/vertex-ai/")
 
 
 class Objective(TypedDict):
@@ -152,6 +177,43 @@ class Catalog:
         """What the target's images contain, and what is missing."""
         return str(self._target(framework, target)["notes"])
 
+    # --- image support dates ------------------------------------------------------------
+
+    def vertex_images(self) -> list[str]:
+        """Every image `vertex_images` has dates for (the us-docker name of Vertex's own)."""
+        return sorted(self._data["vertex_images"])
+
+    def vertex_image(self, image: str) -> VertexImage | None:
+        """What the support tables say of ``image``, or None when the catalog does not know it."""
+        key = _VERTEX_REGION.sub("us-docker.pkg.dev/vertex-ai/", image, count=1)
+        row: VertexImage | None = self._data["vertex_images"].get(key)
+        return None if row is None else VertexImage(**row)
+
+    def image_end_of_support(self, image: str) -> datetime.date | None:
+        """The last day ``image`` gets patches and support; None when unknown or unpublished."""
+        row = self.vertex_image(image)
+        return _date(row["end_of_support"]) if row else None
+
+    def image_end_of_availability(self, image: str) -> datetime.date | None:
+        row = self.vertex_image(image)
+        return _date(row["end_of_availability"]) if row else None
+
+    def newer_image(self, image: str) -> str | None:
+        """The newest known image for the same framework, role and accelerator whose support
+        ends later than ``image``'s (or has no published end); None when there is none."""
+        row = self.vertex_image(image)
+        if row is None:
+            return None
+        ends = _date(row["end_of_support"]) or datetime.date.max
+        candidates = [
+            (_version(other["version"]), key)
+            for key, other in self._data["vertex_images"].items()
+            if all(other[k] == row[k] for k in ("framework", "role", "accelerator"))
+            and _version(other["version"]) > _version(row["version"])
+            and (_date(other["end_of_support"]) or datetime.date.max) > ends
+        ]
+        return max(candidates)[1] if candidates else None
+
     # --- tasks ------------------------------------------------------------------------
 
     def metrics(self, task: str) -> list[str]:
@@ -218,6 +280,14 @@ class Catalog:
                 f"{', '.join(sorted(values))}"
             )
         return values[task]
+
+
+def _date(text: str | None) -> datetime.date | None:
+    return None if text is None else datetime.date.fromisoformat(text)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def _read(name: str) -> str:
