@@ -191,6 +191,8 @@ CODES: dict[str, str] = {
     "PS612": "an output file is not UTF-8 text",
     "PS613": "an interrupted write cannot be resolved",
     "PS614": "an interrupted write was recovered",
+    "PS616": "a step's image is past its end of support",
+    "PS617": "PIPESPEC_TODAY is not a date",
     # PS9xx: internal
     "PS900": "internal error",
 }

@@ -15,6 +15,7 @@ it (the import-linter contract in pyproject.toml).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -198,11 +199,21 @@ def build(
     *,
     locked: bool = False,
     strict: bool = False,
+    today: datetime.date | None = None,
 ) -> BuildResult:
     """Analyze, check and render every spec for every target, in memory; write nothing.
-    ``strict``: every warning counts as an error (so nothing is written)."""
+    ``strict``: every warning counts as an error (so nothing is written). ``today``: the
+    date images' end of support is checked against (None: ``PIPESPEC_TODAY``, else the
+    machine's date; an invalid ``PIPESPEC_TODAY`` is the PS617 error and nothing is built)."""
+    if today is None:
+        from pipespec.compiler.support import run_date
+
+        when = run_date()
+        if isinstance(when, Diagnostic):
+            return BuildResult([], [when])
+        today = when
     with no_cyclic_gc():
-        result = _build(specs, targets, out, locked=locked)
+        result = _build(specs, targets, out, locked=locked, today=today)
     if strict:
         result.diagnostics = as_errors(result.diagnostics)
     return result
@@ -239,7 +250,12 @@ def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
 
 
 def _build(
-    specs: Sequence[Path], targets: Sequence[str], out: Path | None, *, locked: bool
+    specs: Sequence[Path],
+    targets: Sequence[str],
+    out: Path | None,
+    *,
+    locked: bool,
+    today: datetime.date,
 ) -> BuildResult:
     from pipespec import limits
     from pipespec.compiler.budget import OutputBudget
@@ -249,7 +265,7 @@ def _build(
     result = BuildResult(analyses, [d for a in analyses for d in a.diagnostics])
     seen: dict[tuple[Path, str], str] = {}  # (root, file) -> the spec that generates it
     for spec, analysis in zip(specs, analyses, strict=False):
-        over = _build_one(spec, analysis, targets, out, budget, result, seen)
+        over = _build_one(spec, analysis, targets, out, budget, result, seen, today)
         if over is not None:
             result.diagnostics.append(over)
             if over.code == "PS604":
@@ -265,9 +281,11 @@ def _build_one(
     budget: OutputBudget,
     result: BuildResult,
     seen: dict[tuple[Path, str], str],
+    today: datetime.date,
 ) -> Diagnostic | None:
     """Render one spec for every target into ``result``; the output limit it crossed."""
     from pipespec.compiler.complete import check_complete
+    from pipespec.compiler.support import image_support
 
     if analysis.pipeline is None:
         return None
@@ -284,6 +302,8 @@ def _build_one(
     for target in targets if over is None else ():
         rendered = render_target(target, pipeline)
         result.diagnostics.extend(rendered.diagnostics)
+        # Images past their end of support: warnings only, the files are the same.
+        result.diagnostics.extend(image_support(pipeline, target, today))
         over = budget.add(analysis.file, pipeline, rendered.files)
         if over is not None:
             break
@@ -328,6 +348,7 @@ def compile(
     *,
     locked: bool = False,
     strict: bool = False,
+    today: datetime.date | None = None,
 ) -> CompileResult:
     """Compile specs to every target; write all the files at once, or none on any error."""
     from pipespec.output import OutputError, commit
@@ -336,7 +357,7 @@ def compile(
     if unknown:
         return CompileResult([], [], unknown)
     recovered = recover_folders(specs, out)
-    built = build(specs, targets, out, locked=locked, strict=strict)
+    built = build(specs, targets, out, locked=locked, strict=strict, today=today)
     result = CompileResult(built.analyses, recovered, built.diagnostics)
     if has_errors(recovered + built.diagnostics):
         return result
@@ -373,6 +394,7 @@ def check(
     *,
     locked: bool = True,
     strict: bool = False,
+    today: datetime.date | None = None,
 ) -> CheckResult:
     """Whether the generated files (and lock entries) on disk are what compile would write."""
     from pipespec.output import compare
@@ -381,7 +403,7 @@ def check(
     if unknown:
         return CheckResult([], [], unknown)
     recovered = recover_folders(specs, out)
-    built = build(specs, targets, out, locked=locked, strict=strict)
+    built = build(specs, targets, out, locked=locked, strict=strict, today=today)
     result = CheckResult(built.analyses, recovered, built.diagnostics)
     if has_errors(recovered + built.diagnostics):
         return result

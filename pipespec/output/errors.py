@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pipespec.diagnostics import Diagnostic, Severity
 
 # Codes that mean "fix the environment, not the spec": the CLI exits 2 on them.
-ENVIRONMENT_CODES = frozenset({"PS610", "PS611", "PS613"})
+# PS617 (an invalid PIPESPEC_TODAY) is the compiler's, listed here so the exit code is one rule.
+ENVIRONMENT_CODES = frozenset({"PS610", "PS611", "PS613", "PS617"})
 
 
 @dataclass(frozen=True)
