@@ -79,10 +79,13 @@ def assert_inputs_match(report: dict[str, Any], pipeline: ir.Pipeline) -> None:
             assert literals == [ir.thaw(v) for v in param.enum], param.name
 
 
-def kfp_upstream(report: dict[str, Any], pipeline: ir.Pipeline) -> dict[str, set[str]]:
-    """Step -> the steps it effectively waits for in KFP (helper tasks folded into theirs)."""
+def kfp_upstream(
+    report: dict[str, Any], pipeline: ir.Pipeline, parts: dict[str, str] | None = None
+) -> dict[str, set[str]]:
+    """Step -> the steps it effectively waits for in KFP (helper tasks folded into theirs;
+    ``parts`` maps each task to its step, :func:`step_tasks` unless given)."""
     containers = report["graph"]["containers"]
-    parts = step_tasks(pipeline)
+    parts = step_tasks(pipeline) if parts is None else parts
     unknown = sorted(set(containers) - set(parts))
     assert not unknown, f"container tasks that are no step: {unknown}"
     waits: dict[str, set[str]] = {s.id: set() for s in pipeline.steps}
@@ -98,12 +101,14 @@ def _reachability(upstream: dict[str, set[str]]) -> set[tuple[str, str]]:
     return {(u, v) for u in graph for v in nx.descendants(graph, u)}
 
 
-def assert_graph_matches(report: dict[str, Any], pipeline: ir.Pipeline) -> None:
+def assert_graph_matches(
+    report: dict[str, Any], pipeline: ir.Pipeline, parts: dict[str, str] | None = None
+) -> None:
     """Every spec dependency is a direct one in KFP, and KFP orders nothing else: a group
     waits for what any task inside it needs, so a task may also wait for steps the spec
     orders before it anyway (an else branch waits for what its if branch reads)."""
     containers = report["graph"]["containers"]
-    upstream = kfp_upstream(report, pipeline)
+    upstream = kfp_upstream(report, pipeline, parts)
     for step in pipeline.steps:
         task = sanitize(step.id)
         assert task in containers, f"step {step.id} has no container task {task}"

@@ -36,6 +36,8 @@ JOB: Job = {
         "enable_caching": False,
     },
     "template": "deploy.yaml",
+    "submit": {"service_account": "runner@my-project.iam.gserviceaccount.com"},
+    "generated_by": "a test",
     "schedule": {
         "cron": "TZ=Europe/Paris 0 3 * * MON-FRI",
         "display_name": "nightly",
@@ -146,7 +148,11 @@ JOB_MUTATIONS: dict[str, tuple[Callable[[Job], Any], str]] = {
         lambda j: j["pipeline_job"].update(caching=True),
         "pipeline_job: 'caching' is not an argument",
     ),
-    "no-project": (lambda j: j["pipeline_job"].pop("project"), "pipeline_job has no 'project'"),
+    "unknown-submit-argument": (
+        lambda j: j.update(submit={"service_acount": "x@y"}),
+        "submit: 'service_acount' is not an argument",
+    ),
+    "unknown-job-key": (lambda j: j.update(run={}), "job JSON: unknown key 'run'"),
     "cron-four-fields": (
         lambda j: j["schedule"].update(cron="0 3 * *"),
         "has 4 fields, unix-cron has 5",
@@ -169,6 +175,10 @@ def _unchanged(job: Job) -> None:
     return None
 
 
+def _no_project(job: Job) -> None:
+    del job["pipeline_job"]["project"]
+
+
 def load(path: Path) -> Spec:
     spec: Spec = YAML(typ="safe").load(StringIO(path.read_text(encoding="utf-8")))
     return spec
@@ -186,7 +196,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
         path = out / f"{name}.yaml"
         path.write_text(to_yaml(spec), encoding="utf-8")
         pairs[name] = (path, None)
-    for name, (mutate_job, _) in {"job": (_unchanged, ""), **JOB_MUTATIONS}.items():
+    unchanged = {"job": (_unchanged, ""), "no-project": (_no_project, "")}
+    for name, (mutate_job, _) in {**unchanged, **JOB_MUTATIONS}.items():
         job = copy.deepcopy(JOB)
         mutate_job(job)
         folder = out / name
@@ -222,6 +233,14 @@ def test_job_json_is_accepted(reports: dict[str, dict[str, Any]]) -> None:
     assert report["problems"] == []
     assert report["job"]["built"] and report["job"]["scheduled"]
     assert report["job"]["parameter_values"] == ["project"]
+    assert not report["job"]["project_assumed"]
+
+
+def test_job_without_project_builds_offline(reports: dict[str, dict[str, Any]]) -> None:
+    """The user's credentials would name the project: the probe stands one in."""
+    report = reports["no-project"]
+    assert report["problems"] == []
+    assert report["job"]["project_assumed"]
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))

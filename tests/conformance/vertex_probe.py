@@ -19,12 +19,13 @@ references, required inputs, dependencies, CEL) plus ``"gcpc": {executor: compon
   ``-m`` module of the command is the launcher of one of the GCPC components pipespec emits
   (``gcpc_snapshot.COMPONENTS``, compiled here as the snapshot compiles them); image, command
   and args equal that component's; each of its inputs and outputs is declared by the task's
-  component with the same type (only ``CustomTrainingJobOp`` may have more: the trained
-  component's interface is merged into it); every input a task feeds is declared and every
-  required one is fed; the placeholders in the custom job's ``worker_pool_specs`` name
-  declared inputs and outputs. Such executors are GCPC's own, whose placeholders Vertex
-  substitutes (``.metadata['resourceName']``, ``{{$.pipeline_job_uuid}}``), so the Kubeflow
-  probe's launcher-placeholder findings on them are dropped.
+  component with the same type (only the custom and tuning jobs may have more: the trained
+  component's interface is merged in, as ``create_custom_training_job_from_component``
+  does); every input a task feeds is declared and every required one is fed; the
+  placeholders in those jobs' ``worker_pool_specs`` name declared inputs and outputs. Such
+  executors are GCPC's own, whose placeholders Vertex substitutes
+  (``.metadata['resourceName']``, ``{{$.pipeline_job_uuid}}``), so the Kubeflow probe's
+  launcher-placeholder findings on them are dropped.
 * Importers: a known artifact type (``google.UnmanagedContainerModel``,
   ``google.VertexModel``, ``google.VertexEndpoint``, ``system.*``), the output artifact of
   that type, and an ``artifactUri`` that is a constant or an input every task feeds.
@@ -50,7 +51,10 @@ from tests.conformance.vertex_probe_job import probe_job
 
 Json = dict[str, Any]
 GCPC_IMAGE = "gcr.io/ml-pipeline/google-cloud-pipeline-components:"
-MERGES_INTERFACE = frozenset({"CustomTrainingJobOp"})
+# Components whose payload embeds the ``worker_pool_specs`` input: the trained or tuned
+# component's interface may be merged in, its placeholders inside the specs' default, which
+# Vertex resolves like any other (the launchers get no executor input to do it themselves).
+MERGES_INTERFACE = frozenset({"CustomTrainingJobOp", "HyperparameterTuningJobRunOp"})
 IMPORTER_TYPES = frozenset(
     {"google.UnmanagedContainerModel", "google.VertexModel", "google.VertexEndpoint"}
 )
@@ -151,7 +155,7 @@ def feeding_problems(components: Json, comp_name: str, gcpc_name: str) -> list[s
 
 
 def worker_pool_problems(where: str, comp: Json) -> list[str]:
-    """Placeholders in the custom job's worker pool specs name declared inputs/outputs."""
+    """Placeholders in a job's worker pool specs name declared inputs/outputs."""
     spec = params(comp, "inputDefinitions").get("worker_pool_specs", {})
     text = json.dumps(spec.get("defaultValue", []))
     problems = []
@@ -183,7 +187,7 @@ def check_gcpc(components: Json, executors: Json, report: Json) -> tuple[list[st
             where = f"{comp_name} ({gcpc['name']})"
             found += interface_problems(where, comp, gcpc)
             found += feeding_problems(components, comp_name, gcpc["name"])
-            if gcpc["name"] == "CustomTrainingJobOp":
+            if gcpc["name"] in MERGES_INTERFACE:
                 found += worker_pool_problems(where, comp)
         problems += found
     return problems, exact

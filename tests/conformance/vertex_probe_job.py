@@ -5,12 +5,15 @@ Runs in the ``kfp`` conformance venv (google-cloud-aiplatform 1.165.1). The file
 
     {"pipeline_job": {keyword arguments of aiplatform.PipelineJob but template_path},
      "template": "<file name of the pipeline YAML beside it>",
-     "schedule": null | {keyword arguments of PipelineJob.create_schedule}}
+     "submit": {keyword arguments of PipelineJob.submit},
+     "schedule": null | {keyword arguments of PipelineJob.create_schedule},
+     "generated_by": "<a note>"}
 
 aiplatform is kept off the network by replacing ``socket.socket.connect`` while the job is
-built: with ``project`` and ``location`` given and anonymous credentials it never connects;
-without ``project`` it asks ``google.auth.default()``, which probes the GCE metadata server,
-and that attempt is reported as a problem.
+built (an attempt is a problem): with ``project`` and ``location`` given and anonymous
+credentials it never connects. Without ``project`` it would ask ``google.auth.default()``,
+which probes the GCE metadata server, so a job that leaves the project to the user's
+credentials is built with a stand-in project (``ASSUMED_PROJECT``; reported in ``"job"``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 Json = dict[str, Any]
-JOB_KEYS = frozenset({"pipeline_job", "template", "schedule"})
+JOB_KEYS = frozenset({"pipeline_job", "template", "schedule", "submit", "generated_by"})
+ASSUMED_PROJECT = "pipespec-probe"
 # Set by the probe, not by the file: the template is the YAML, the credentials anonymous.
 _PROBE_SET = frozenset({"self", "template_path", "credentials"})
 # Python type(s) a run parameter of each declared type may have (PipelineJob converts them).
@@ -151,7 +155,6 @@ def build_job(yaml_path: Path, kwargs: Json) -> tuple[Any, list[str]]:
     aiplatform = importlib.import_module("google.cloud.aiplatform")
     credentials = importlib.import_module("google.auth.credentials")
     problems = _unknown_keys(kwargs, aiplatform.PipelineJob.__init__, "pipeline_job")
-    problems += [f"pipeline_job has no '{k}'" for k in ("project", "location") if k not in kwargs]
     if problems:
         return None, problems
     try:
@@ -164,6 +167,19 @@ def build_job(yaml_path: Path, kwargs: Json) -> tuple[Any, list[str]]:
     except Exception as exc:  # aiplatform raises many kinds; all mean "not accepted"
         return None, [f"aiplatform.PipelineJob: {type(exc).__name__}: {exc}"]
     return job, []
+
+
+def submit_problems(submit: Any) -> list[str]:
+    if submit is None:
+        return []
+    if not isinstance(submit, dict):
+        return [f"submit is not a mapping: {submit!r}"]
+    aiplatform = importlib.import_module("google.cloud.aiplatform")
+    problems = _unknown_keys(submit, aiplatform.PipelineJob.submit, "submit")
+    for key in ("service_account", "network"):
+        if key in submit and not isinstance(submit[key], str):
+            problems.append(f"submit {key} {submit[key]!r} is not a string")
+    return problems
 
 
 def schedule_problems(job: Any, schedule: Any, kwargs: Json) -> list[str]:
@@ -192,8 +208,8 @@ def schedule_problems(job: Any, schedule: Any, kwargs: Json) -> list[str]:
                     pipeline_job=job,
                     display_name=schedule["display_name"],
                     credentials=credentials.AnonymousCredentials(),
-                    project=kwargs["project"],
-                    location=kwargs["location"],
+                    project=kwargs.get("project", ASSUMED_PROJECT),
+                    location=kwargs.get("location"),
                 )
         except Exception as exc:
             problems.append(f"aiplatform.PipelineJobSchedule: {type(exc).__name__}: {exc}")
@@ -215,10 +231,17 @@ def probe_job(job_path: Path, yaml_path: Path, root_inputs: Json) -> tuple[Json,
     if not isinstance(kwargs, dict):
         return {}, [*problems, "job JSON has no pipeline_job mapping"]
     problems += parameter_problems(kwargs.get("parameter_values"), root_inputs)
+    problems += submit_problems(data.get("submit"))
+    assumed = "project" not in kwargs
+    kwargs = {"project": ASSUMED_PROJECT, **kwargs}
     job, built = build_job(yaml_path, kwargs)
     problems += built
     problems += schedule_problems(job, data.get("schedule"), kwargs)
-    seen: Json = {"built": job is not None, "scheduled": data.get("schedule") is not None}
+    seen: Json = {
+        "built": job is not None,
+        "scheduled": data.get("schedule") is not None,
+        "project_assumed": assumed,
+    }
     if job is not None:
         runtime = job._gca_resource.runtime_config
         seen["pipeline_root"] = runtime.gcs_output_directory
