@@ -38,9 +38,9 @@ def test_help_names_the_installed_targets_only(monkeypatch: pytest.MonkeyPatch) 
             assert name not in out.lower(), name
     # Derived from the registry: a plugin target shows up without editing the help.
     monkeypatch.setattr(
-        backends, "available", lambda: {**backends.BUILTIN, "kubeflow": "plugin:Backend"}
+        backends, "available", lambda: {**backends.BUILTIN, "zzplugin": "plugin:Backend"}
     )
-    assert "Targets: airflow, kubeflow." in run("--help")[1]
+    assert "Targets: airflow, kubeflow, vertex, zzplugin." in run("--help")[1]
 
 
 def test_a_step_running_a_script_compiles_on_airflow_as_documented(cwd: Path) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 BUILTIN = {
     "airflow": "pipespec.backends.airflow:AirflowBackend",
     "kubeflow": "pipespec.backends.kubeflow:KubeflowBackend",
+    "vertex": "pipespec.backends.vertex:VertexBackend",
 }
 
 

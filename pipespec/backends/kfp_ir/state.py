@@ -24,6 +24,9 @@ class StepPlace:
     item_input: str | None = None  # the loop's item input name
     trials_task: str | None = None  # a tuned step's helper tasks
     best_task: str | None = None
+    # Outputs another task produces under its own name (an engine's component whose
+    # output the step's output is), by output name.
+    channels: dict[str, Channel] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +55,8 @@ class Build:
         step = self.pipeline.step(step_id)
         out = next(o for o in step.outputs if o.name == output)
         place = self.places[step_id]
+        if output in place.channels:
+            return place.channels[output]
         if place.best_task is not None:
             return Channel(value_definition(out.type), task=place.best_task, key=output)
         if step.foreach is not None:

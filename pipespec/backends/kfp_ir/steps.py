@@ -209,10 +209,14 @@ def _join(parts: list[str]) -> str:
 
 
 def argv_and_env(
-    build: Build, step: ir.Step, iface: Interface, extra_args: tuple[str, ...] = ()
+    build: Build,
+    step: ir.Step,
+    iface: Interface,
+    extra_args: tuple[str, ...] = (),
+    resolver: KfpResolver | None = None,
 ) -> tuple[list[str], list[str], list[dict[str, str]]]:
     """The container's command, args and literal env for ``step``."""
-    resolver = KfpResolver(build, iface, step.id)
+    resolver = resolver or KfpResolver(build, iface, step.id)
     argv_values = step.args if step.script is not None else step.command
     argv = [_join(walk(step, value, resolver)) for value in argv_values] + list(extra_args)
     literal_env: list[dict[str, str]] = []
@@ -247,10 +251,14 @@ def argv_and_env(
 
 
 def step_container(
-    build: Build, step: ir.Step, iface: Interface, extra_args: tuple[str, ...] = ()
+    build: Build,
+    step: ir.Step,
+    iface: Interface,
+    extra_args: tuple[str, ...] = (),
+    resolver: KfpResolver | None = None,
 ) -> dict[str, Any]:
     assert step.image is not None
-    command, args, env = argv_and_env(build, step, iface, extra_args)
+    command, args, env = argv_and_env(build, step, iface, extra_args, resolver)
     if PLACEHOLDER_START in step.image:
         build.error(step, f"step '{step.id}': the image {step.image!r} contains '{{{{$'")
     container: dict[str, Any] = {"image": step.image, "command": command}

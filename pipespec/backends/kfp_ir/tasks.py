@@ -18,7 +18,7 @@ from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.ir.features import runs_standard_tuning
 
 
-def _task_spec(build: Build, task: str, step: ir.Step | None) -> dict[str, Any]:
+def task_spec(build: Build, task: str, step: ir.Step | None) -> dict[str, Any]:
     spec: dict[str, Any] = {"componentRef": {"name": f"comp-{task}"}, "taskInfo": {"name": task}}
     if step is None:
         return spec
@@ -50,12 +50,12 @@ def _retry_policy(step: ir.Step) -> dict[str, Any]:
     }
 
 
-def _register(
+def register_task(
     build: Build, task: str, step: ir.Step | None, iface: Interface, container: dict[str, Any]
 ) -> None:
     """The task's spec (updated in place: the wiring holds it), component and executor."""
     spec = build.wiring.holder[task].tasks[task]
-    spec.update(_task_spec(build, task, step))
+    spec.update(task_spec(build, task, step))
     inputs = iface.task_inputs()
     if inputs:
         spec["inputs"] = inputs
@@ -73,7 +73,7 @@ def container_task(build: Build, step: ir.Step) -> None:
         extra = tuple(f"--{n}=" + trial_value(iface, place.item_input, n) for n in sorted(space))
     container = step_container(build, step, iface, extra)
     build.flavour.finish_container(build, step, place.task, container)
-    _register(build, place.task, step, iface, container)
+    register_task(build, place.task, step, iface, container)
 
 
 def fail_task(build: Build, step: ir.Step) -> None:
@@ -85,7 +85,7 @@ def fail_task(build: Build, step: ir.Step) -> None:
         "command": ["sh", "-c", FAIL_PROGRAM],
         "env": [{"name": "PIPESPEC_FAIL_MESSAGE", "value": step.details.message}],
     }
-    _register(build, place.task, step, iface, container)
+    register_task(build, place.task, step, iface, container)
 
 
 def condition_trigger(build: Build, step: ir.Step) -> None:
@@ -142,7 +142,7 @@ def tune_tasks(build: Build, step: ir.Step) -> None:
         "PIPESPEC_TRIALS": str(details.max_trials),
         "PIPESPEC_SEED": str(seed),
     }
-    _register(build, trials, None, iface, _helper(build, TRIALS_PROGRAM, env, "trials"))
+    register_task(build, trials, None, iface, _helper(build, TRIALS_PROGRAM, env, "trials"))
     channel = Channel({"parameterType": "LIST"}, task=trials, key="trials")
     build.wiring.pass_down(loop, channel)
     place.item_input = f"{channel.name}-loop-item"
@@ -184,6 +184,6 @@ def _best_task(build: Build, step: ir.Step, objective: ir.Objective) -> None:
             collected = value_definition(out.type, is_list=True)
             iface.take_channel(out.name, Channel(collected, task=place.task, key=out.name))
     env = {"PIPESPEC_METRIC": objective.metric, "PIPESPEC_GOAL": objective.goal}
-    _register(build, best, None, iface, _helper(build, BEST_PROGRAM, env, None))
+    register_task(build, best, None, iface, _helper(build, BEST_PROGRAM, env, None))
     build.wiring.order(best, loop.name)
     build.wiring.order(best, place.trials_task)

@@ -1,0 +1,153 @@
+"""pipespec's fixed programs on Vertex AI: constants of pipespec, never built from spec
+text. What a spec says reaches them as arguments or env values (data), never as code.
+
+- ``SECRET_RUNNER``: reads each secret a step uses from Secret Manager when the step
+  starts (with the job's own service account, through the metadata server), exports it,
+  and runs the step; the value is never in the pipeline, its parameters or its logs.
+- ``REQUIREMENTS_RUNNER``: installs the packages a catalog image lacks, then runs the step.
+- ``TRIAL_RUNNER``: one trial of a Vertex hyperparameter tuning job: puts the trial's
+  values (Vertex appends them as ``--name=value``) and its own output paths where the
+  step's argv names them, runs it, and reports the objective to Vertex (the hypertune file).
+- ``MODEL_PROGRAM``: a model step's inputs as Vertex reads them: the model as a
+  ``google.UnmanagedContainerModel`` with its serving image, and artifacts' URIs.
+- ``BEST_TRIAL_PROGRAM``: reads a finished tuning job's trials and returns the best one's
+  model, metrics and hyperparameters as the tune step's outputs.
+"""
+
+from __future__ import annotations
+
+SECRET_RUNNER = """\
+import base64, json, os, sys, urllib.request
+args = sys.argv[1:]
+cut = args.index("--")
+pairs, argv = args[:cut], args[cut + 1:]
+META = "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
+def get(url, headers):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as r:
+        return json.loads(r.read(1 << 20))
+token = get(META, {"Metadata-Flavor": "Google"})["access_token"]
+for pair in pairs:
+    name, _, ref = pair.partition("=")
+    url = "https://secretmanager.googleapis.com/v1/" + ref + ":access"
+    data = get(url, {"Authorization": "Bearer " + token})["payload"]["data"]
+    os.environ[name] = base64.b64decode(data).decode("utf-8")
+os.execvp(argv[0], argv)
+"""
+
+# The packages come from pipespec's catalog (package data), never from a spec; they are
+# word-split on purpose: one requirement per word.
+REQUIREMENTS_RUNNER = (
+    "python3 -m pip install --quiet --no-input --disable-pip-version-check "
+    '$PIPESPEC_REQUIREMENTS && exec "$@"'
+)
+
+# argv[1] is the plan (JSON, from the step: where outputs and trial values go in its
+# argv); then the step's argv, then what Vertex appends: the trial's `--name=value`.
+TRIAL_RUNNER = """\
+import json, os, re, subprocess, sys, time
+plan = json.loads(sys.argv[1])
+argv, appended = sys.argv[2:2 + plan["length"]], sys.argv[2 + plan["length"]:]
+values, kept = {}, []
+for arg in appended:
+    m = re.fullmatch(r"--([A-Za-z0-9_.-]+)=(.*)", arg, re.S)
+    if m and m.group(1) in plan["dimensions"]:
+        values[m.group(1)] = m.group(2)
+    kept.append(arg)
+model_dir = os.environ["AIP_MODEL_DIR"].rstrip("/")
+def local(uri):
+    return "/gcs/" + uri[len("gs://"):] if uri.startswith("gs://") else uri
+trial_dir = local(model_dir.rsplit("/", 1)[0])
+def path(name):
+    return local(model_dir) if name == "model" else trial_dir + "/outputs/" + name
+def build(parts):
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif "output" in part:
+            out.append(path(part["output"]))
+        else:
+            out.append(values[part["hyperparameter"]])
+    return "".join(out)
+for index, parts in plan["arguments"].items():
+    argv[int(index)] = build(parts)
+for name in plan["outputs"]:
+    os.makedirs(path(name) if name == "model" else trial_dir + "/outputs", exist_ok=True)
+code = subprocess.call(argv + (kept if plan["pass_values"] else []))
+if code:
+    sys.exit(code)
+with open(path(plan["metrics"]), encoding="utf-8") as f:
+    value = float(json.load(f)[plan["objective"]])
+report = os.environ.get("CLOUD_ML_HP_METRIC_FILE", "/tmp/hypertune/output.metrics")
+os.makedirs(os.path.dirname(report), exist_ok=True)
+line = {"timestamp": time.time(), "trial": os.environ.get("CLOUD_ML_TRIAL_ID", "0"),
+        "global_step": "0", plan["objective"]: str(value)}
+with open(report, "a", encoding="utf-8") as f:
+    f.write(json.dumps(line) + "\\n")
+"""
+
+MODEL_PROGRAM = """\
+import json, os, sys
+executor = json.loads(sys.argv[1])
+inputs = executor.get("inputs", {}).get("artifacts", {})
+outputs = executor["outputs"]
+result = {"parameterValues": {}, "artifacts": {}}
+for name, listed in inputs.items():
+    result["parameterValues"][name + "_uri"] = listed["artifacts"][0]["uri"]
+model = outputs["artifacts"]["container_model"]["artifacts"][0]
+result["artifacts"]["container_model"] = {"artifacts": [{
+    "name": model["name"],
+    "uri": inputs["model"]["artifacts"][0]["uri"],
+    "metadata": {"containerSpec": {"imageUri": os.environ["PIPESPEC_SERVING_IMAGE"]}},
+}]}
+path = outputs["outputFile"]
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, "w", encoding="utf-8") as f:
+    json.dump(result, f)
+"""
+
+BEST_TRIAL_PROGRAM = """\
+import json, os, sys, urllib.request
+executor = json.loads(sys.argv[1])
+params = executor["inputs"]["parameterValues"]
+resources = json.loads(params["gcp_resources"])["resources"]
+uri = resources[0]["resourceUri"]
+META = "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
+def get(url, headers):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as r:
+        return json.loads(r.read(64 << 20))
+token = get(META, {"Metadata-Flavor": "Google"})["access_token"]
+job = get(uri, {"Authorization": "Bearer " + token})
+metric, goal = os.environ["PIPESPEC_METRIC"], os.environ["PIPESPEC_GOAL"]
+def score(trial):
+    for m in trial.get("finalMeasurement", {}).get("metrics", []):
+        if m.get("metricId") == metric:
+            return float(m["value"])
+    return None
+done = [t for t in job.get("trials", []) if t.get("state") == "SUCCEEDED" and score(t) is not None]
+if not done:
+    sys.exit("no trial of the tuning job succeeded with metric " + metric)
+pick = max if goal == "maximize" else min
+best = pick(done, key=score)
+base = job["trialJobSpec"]["baseOutputDirectory"]["outputUriPrefix"].rstrip("/")
+trial_dir = base + "/" + best["id"]
+def local(uri):
+    return "/gcs/" + uri[len("gs://"):] if uri.startswith("gs://") else uri
+outputs = executor["outputs"]
+result = {"parameterValues": {}, "artifacts": {}}
+for name in outputs.get("parameters", {}):
+    if name == "best_hyperparameters":
+        value = {p["parameterId"]: p["value"] for p in best.get("parameters", [])}
+    else:
+        with open(local(trial_dir + "/outputs/" + name), encoding="utf-8") as f:
+            value = json.load(f)
+    result["parameterValues"][name] = value
+for name, listed in outputs.get("artifacts", {}).items():
+    where = trial_dir + ("/model" if name == "model" else "/outputs/" + name)
+    result["artifacts"][name] = {"artifacts": [
+        {"name": listed["artifacts"][0]["name"], "uri": where, "metadata": {}}]}
+path = outputs["outputFile"]
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, "w", encoding="utf-8") as f:
+    json.dump(result, f)
+"""
