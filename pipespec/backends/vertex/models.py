@@ -87,8 +87,7 @@ class ModelTasks:
         iface = Interface(self.build, self.group, task)
         for inp in self.step.inputs:
             if inp.name == "model" or inp.name in uris:
-                channel = self.build.output_channel(inp.source.step, inp.source.output)  # type: ignore[union-attr]
-                iface.take_channel(inp.name, channel)
+                self._take(iface, task, inp)
         iface.give("container_model", _artifact(CONTAINER_MODEL))
         for name in uris:
             iface.give(f"{name}_uris", {"parameterType": "LIST"})
@@ -100,6 +99,24 @@ class ModelTasks:
         }
         register_task(self.build, task, None, iface, container)
         return task
+
+    def _take(self, iface: Interface, task: str, inp: ir.Input) -> None:
+        """One of the step's model or data inputs, as the helper reads it."""
+        source = inp.source
+        if isinstance(source, ir.ArtifactRef):
+            iface.take_channel(inp.name, self.build.output_channel(source.step, source.output))
+            self.build.wiring.order(task, self.build.outward_task(source.step))
+        elif isinstance(source, ir.LiteralUri):
+            iface.take(inp.name, {"parameterType": "STRING"}, _constant(source.uri))
+        elif isinstance(source, ir.ParamRef):
+            iface.take_channel(inp.name, self.build.param_channel(source.name))
+        else:
+            self.build.error(
+                self.step,
+                f"step '{self.step.id}': input '{inp.name}' is one_of, which Vertex's "
+                f"{self.step.kind} services cannot take",
+                f"list {self.step.kind} in targets.vertex.container_kinds",
+            )
 
     def upload(self, task: str, model_task: str, display_name: str,
                extra: dict[str, Any] | None = None, parent: str | None = None) -> None:  # fmt: skip

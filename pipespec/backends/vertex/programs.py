@@ -86,18 +86,25 @@ with open(report, "a", encoding="utf-8") as f:
     f.write(json.dumps(line) + "\\n")
 """
 
+# argv[1] is the executor input ({{$}}): the model and data arrive as artifacts (or as URI
+# parameters when the spec wrote a URI); a folder of files is read as `<folder>/*`.
 MODEL_PROGRAM = """\
 import json, os, sys
 executor = json.loads(sys.argv[1])
-inputs = executor.get("inputs", {}).get("artifacts", {})
+given = executor.get("inputs", {})
+uris = {name: listed["artifacts"][0]["uri"] for name, listed in given.get("artifacts", {}).items()}
+uris.update(given.get("parameterValues", {}))
+def local(uri):
+    return "/gcs/" + uri[len("gs://"):] if uri.startswith("gs://") else uri
 outputs = executor["outputs"]
 result = {"parameterValues": {}, "artifacts": {}}
-for name, listed in inputs.items():
-    result["parameterValues"][name + "_uri"] = listed["artifacts"][0]["uri"]
+for name in outputs.get("parameters", {}):
+    uri = uris[name[: -len("_uris")]]
+    result["parameterValues"][name] = [uri.rstrip("/") + "/*" if os.path.isdir(local(uri)) else uri]
 model = outputs["artifacts"]["container_model"]["artifacts"][0]
 result["artifacts"]["container_model"] = {"artifacts": [{
     "name": model["name"],
-    "uri": inputs["model"]["artifacts"][0]["uri"],
+    "uri": uris["model"],
     "metadata": {"containerSpec": {"imageUri": os.environ["PIPESPEC_SERVING_IMAGE"]}},
 }]}
 path = outputs["outputFile"]

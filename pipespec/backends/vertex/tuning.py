@@ -23,7 +23,12 @@ from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.backends.vertex.containers import vertex_container
 from pipespec.backends.vertex.gcpc import TUNING_JOB
 from pipespec.backends.vertex.programs import BEST_TRIAL_PROGRAM, TRIAL_RUNNER
-from pipespec.backends.vertex.training import job_defaults, register_job_task, worker_pool_specs
+from pipespec.backends.vertex.training import (
+    job_defaults,
+    options_of,
+    register_job_task,
+    worker_pool_specs,
+)
 from pipespec.ir.features import runs_standard_tuning
 
 # NUL never occurs in spec text (PS214): it marks where a trial's own value goes.
@@ -127,6 +132,8 @@ def tuning_job(build: Build, step: ir.Step) -> None:
     defaults = {
         **job_defaults(build, step, place.task),
         "base_output_directory": BASE_OUTPUT_DIRECTORY,
+        # GCPC's default is us-central1, not the run's location: the job runs beside it.
+        "location": options_of(build).location,
         "max_trial_count": details.max_trials,
         "parallel_trial_count": details.parallel_trials or 1,
         "study_spec_metrics": [
