@@ -19,7 +19,7 @@ from pipespec.backends.vertex.models import (
     VERTEX_ENDPOINT,
     VERTEX_MODEL,
     ModelTasks,
-    _artifact,
+    artifact_type,
 )
 from pipespec.backends.vertex.options import MACHINE_TYPE_RE, VertexOptions
 
@@ -110,14 +110,14 @@ def deploy_step(build: Build, step: ir.Step) -> None:
     existing = tasks.options.endpoints.get(endpoint.name)
     if existing is not None:
         made = tasks.importer("endpoint", existing, VERTEX_ENDPOINT)
-        endpoint_channel = Channel(_artifact(VERTEX_ENDPOINT), task=made, key="artifact")
+        endpoint_channel = Channel(artifact_type(VERTEX_ENDPOINT), task=made, key="artifact")
     else:
         made = tasks.name("endpoint")
         created = {"display_name": endpoint.name, "location": tasks.options.location}
         if tasks.options.project:
             created["project"] = tasks.options.project
         tasks.gcpc_task(made, gcpc.ENDPOINT_CREATE, created, {})
-        endpoint_channel = Channel(_artifact(VERTEX_ENDPOINT), task=made, key="endpoint")
+        endpoint_channel = Channel(artifact_type(VERTEX_ENDPOINT), task=made, key="endpoint")
     constants: dict[str, Any] = {
         "dedicated_resources_machine_type": machine,
         "dedicated_resources_min_replica_count": max(endpoint.min_replicas, 1),
@@ -131,7 +131,7 @@ def deploy_step(build: Build, step: ir.Step) -> None:
         constants["service_account"] = step.service_account
     channels = {
         "endpoint": endpoint_channel,
-        "model": Channel(_artifact(VERTEX_MODEL), task=upload, key="model"),
+        "model": Channel(artifact_type(VERTEX_MODEL), task=upload, key="model"),
     }
     tasks.gcpc_task(tasks.place.task, gcpc.MODEL_DEPLOY, constants, channels)
 
@@ -167,9 +167,9 @@ def batch_predict_step(build: Build, step: ir.Step) -> None:
         constants["key_field"] = keep[0]
     channels = {
         "gcs_source_uris": Channel({"parameterType": "LIST"}, task=model, key="data_uris"),
-        "model": Channel(_artifact(VERTEX_MODEL), task=upload, key="model"),
+        "model": Channel(artifact_type(VERTEX_MODEL), task=upload, key="model"),
     }
     tasks.gcpc_task(tasks.place.task, gcpc.BATCH_PREDICT, constants, channels)
     tasks.place.channels["predictions"] = Channel(
-        _artifact("system.Artifact"), task=tasks.place.task, key="gcs_output_directory"
+        artifact_type("system.Artifact"), task=tasks.place.task, key="gcs_output_directory"
     )

@@ -38,7 +38,7 @@ INSTANCES_FORMAT = "csv"
 BATCH_OUTPUT = "{{$.pipeline_root}}/{{$.pipeline_job_uuid}}/{{$.pipeline_task_uuid}}"
 
 
-def _artifact(schema: str) -> dict[str, Any]:
+def artifact_type(schema: str) -> dict[str, Any]:
     return {"artifactType": {"schemaTitle": schema, "schemaVersion": ARTIFACT_SCHEMA_VERSION}}
 
 
@@ -46,8 +46,9 @@ def _constant(value: Any) -> dict[str, Any]:
     return {"runtimeValue": {"constant": value}}
 
 
-def _upstream(build: Build, task: str, key: str, schema: str) -> Channel:
-    return Channel(_artifact(schema), task=task, key=key)
+def upstream(task: str, key: str, schema: str) -> Channel:
+    """Output ``key`` (an artifact of type ``schema``) of task ``task``."""
+    return Channel(artifact_type(schema), task=task, key=key)
 
 
 class ModelTasks:
@@ -88,7 +89,7 @@ class ModelTasks:
         for inp in self.step.inputs:
             if inp.name == "model" or inp.name in uris:
                 self._take(iface, task, inp)
-        iface.give("container_model", _artifact(CONTAINER_MODEL))
+        iface.give("container_model", artifact_type(CONTAINER_MODEL))
         for name in uris:
             iface.give(f"{name}_uris", {"parameterType": "LIST"})
         container = {
@@ -128,12 +129,10 @@ class ModelTasks:
             constants["encryption_spec_key_name"] = options.encryption_key
         constants.update(extra or {})
         channels = {
-            "unmanaged_container_model": _upstream(
-                self.build, model_task, "container_model", CONTAINER_MODEL
-            )
+            "unmanaged_container_model": upstream(model_task, "container_model", CONTAINER_MODEL)
         }
         if parent is not None:
-            channels["parent_model"] = _upstream(self.build, parent, "artifact", VERTEX_MODEL)
+            channels["parent_model"] = upstream(parent, "artifact", VERTEX_MODEL)
         self.gcpc_task(task, gcpc.MODEL_UPLOAD, constants, channels)
 
     def importer(self, suffix: str, resource: str, schema: str) -> str:
@@ -142,7 +141,7 @@ class ModelTasks:
         self.build.components[f"comp-{task}"] = {
             "executorLabel": f"exec-{task}",
             "inputDefinitions": {"parameters": {"uri": {"parameterType": "STRING"}}},
-            "outputDefinitions": {"artifacts": {"artifact": _artifact(schema)}},
+            "outputDefinitions": {"artifacts": {"artifact": artifact_type(schema)}},
         }
         uri = f"https://{self.options.location}-aiplatform.googleapis.com/v1/{resource}"
         self.build.executors[f"exec-{task}"] = {
