@@ -350,9 +350,13 @@ def _params(pipeline: dict[str, Json]) -> dict[str, Json]:
     }
 
 
-def normal_form(docs: list[dict[str, Json]], *, dsl: bool) -> dict[str, Json]:
+def normal_form(
+    docs: list[dict[str, Json]], *, dsl: bool, resolver_class: type[Resolver] = Resolver
+) -> dict[str, Json]:
     """The normal form of a pipeline file's documents (PipelineSpec, then PlatformSpec if
-    any); ``dsl``: the file is kfp's compilation of a DSL program (metric views apply)."""
+    any); ``dsl``: the file is kfp's compilation of a DSL program (metric views apply);
+    ``resolver_class``: how sources are written (``vertex_normal_form`` writes an input a
+    task leaves to its component default as that value)."""
     pipeline = docs[0]
     platform = docs[1] if len(docs) > 1 else {}
     executors = (
@@ -362,7 +366,7 @@ def normal_form(docs: list[dict[str, Json]], *, dsl: bool) -> dict[str, Json]:
         .get("executors", {})
     )
     _, by_name = build_tree(pipeline)
-    resolver = Resolver(_metric_views(by_name) if dsl else {})
+    resolver = resolver_class(_metric_views(by_name) if dsl else {})
     _gate_after_conditions(by_name)
     tasks: dict[str, Json] = {}
     for name, node in sorted(by_name.items()):
