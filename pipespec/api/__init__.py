@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +227,19 @@ def as_errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     ]
 
 
+def native_steps(target: str, pipeline: ir.Pipeline) -> Callable[[ir.Step], bool]:
+    """Which steps ``target`` runs as its own services (needing no image or command)."""
+    from pipespec.backends import BackendError
+    from pipespec.target_options import backend, options_for
+
+    try:
+        chosen = backend(target)
+    except BackendError:
+        return lambda step: False  # render_target reports the broken backend
+    options = options_for(chosen, pipeline)
+    return lambda step: chosen.runs_natively(step, options)
+
+
 def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:
     """The one place a backend is loaded and renders a pipeline: once per spec and target.
 
@@ -289,7 +302,11 @@ def _build_one(
 
     if analysis.pipeline is None:
         return None
-    incomplete = check_complete(analysis.pipeline)
+    incomplete: list[Diagnostic] = []
+    for target in targets:
+        for diag in check_complete(analysis.pipeline, native_steps(target, analysis.pipeline)):
+            if diag not in incomplete:  # the same step falls short on several targets
+                incomplete.append(diag)
     result.diagnostics.extend(incomplete)
     if incomplete:
         return None

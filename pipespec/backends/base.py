@@ -57,6 +57,11 @@ class Backend(ABC):
         """The target's files (relative path -> text, laid out by ``output_path``) and the
         diagnostics only rendering can find."""
 
+    def runs_natively(self, step: ir.Step, options: Options) -> bool:
+        """Whether the target runs ``step`` as its own service (a Vertex deploy), so it
+        needs no image or command, only its kind's fields. Default: no step."""
+        return False
+
     def capabilities_for(self, options: Options) -> Mapping[ir.Feature, Capability]:
         """The table under these options: a setting can change how a target expresses a
         feature (Airflow's `operator: local` cannot reserve GPUs). Default: ``capabilities``."""

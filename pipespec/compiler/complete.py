@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pipespec import ir
@@ -20,13 +21,24 @@ def complete_form(step: ir.Step) -> dict[str, Any]:
     return form
 
 
-def check_complete(pipeline: ir.Pipeline) -> list[Diagnostic]:
+def _never(step: ir.Step) -> bool:
+    return False
+
+
+def check_complete(
+    pipeline: ir.Pipeline, runs_natively: Callable[[ir.Step], bool] = _never
+) -> list[Diagnostic]:
+    """PS500 for each step short of its kind's complete form. ``runs_natively`` names the
+    steps a target runs as its own services (a deploy on Vertex): they need no image or
+    command, only their kind's own fields."""
     from pipespec.schemas import complete_form_shortfall
 
     diags: list[Diagnostic] = []
     for step in pipeline.steps:
         shortfall = complete_form_shortfall(step.kind, complete_form(step))
         if shortfall.complete:
+            continue
+        if runs_natively(step) and not shortfall.other and set(shortfall.missing) <= {"image"}:
             continue
         parts = [f"`{name}`" for name in shortfall.missing]
         if shortfall.runnable:

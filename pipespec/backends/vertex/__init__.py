@@ -17,6 +17,11 @@ class VertexBackend(Backend):
     options_model = VertexOptions
     capabilities = CAPABILITIES
 
+    def runs_natively(self, step: ir.Step, options: Options) -> bool:
+        from pipespec.backends.vertex.model_steps import native_model_step
+
+        return isinstance(options, VertexOptions) and native_model_step(options, step)
+
     def render(self, pipeline: ir.Pipeline, options: Options | None = None) -> RenderResult:
         from pipespec.backends.vertex.render import render_vertex
 

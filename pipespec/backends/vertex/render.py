@@ -14,7 +14,6 @@ from pipespec.backends.vertex.model_steps import MODEL_KINDS, native_model_step
 from pipespec.backends.vertex.models import MODEL_OUTPUTS
 from pipespec.backends.vertex.options import VertexOptions
 from pipespec.diagnostics import Diagnostic, Severity, Span
-from pipespec.ir.features import runs_own_code
 from pipespec.pysafe import comment
 
 
@@ -45,7 +44,7 @@ def model_step_diagnostics(pipeline: ir.Pipeline, options: VertexOptions) -> lis
                 Severity.WARNING,
             ))  # fmt: skip
             continue
-        if runs_own_code(step) and not (step.script and step.script.name.startswith("pipespec:")):
+        if step.command or (step.script and not step.script.name.startswith("pipespec:")):
             found.append(Diagnostic(
                 "PS606",
                 f"step '{step.id}' runs as Vertex's services ({step.kind}); its own command "
