@@ -219,3 +219,26 @@ def vertex_differences(dsl: dict[str, Json], pipespec: dict[str, Json]) -> list[
     if root[0] != root[1]:
         found.insert(0, Difference("pipeline", "root", *root))
     return found
+
+
+def explain(difference: Difference, width: int = 160) -> str:
+    """A difference shortened to where the values part: for a dict, only the keys that
+    differ; for long text, the first place the two differ."""
+    dsl, ours = difference.dsl, difference.pipespec
+    head = f"{difference.where}, {difference.field}:"
+    if isinstance(dsl, dict) and isinstance(ours, dict):
+        keys = sorted(k for k in set(dsl) | set(ours) if dsl.get(k) != ours.get(k))
+        return head + "".join(
+            "\n  " + _first_split(f"[{k}]", dsl.get(k), ours.get(k), width) for k in keys
+        )
+    return head + "\n  " + _first_split("", dsl, ours, width)
+
+
+def _first_split(label: str, dsl: Json, ours: Json, width: int) -> str:
+    left, right = json.dumps(dsl, sort_keys=True), json.dumps(ours, sort_keys=True)
+    at = next((i for i, (a, b) in enumerate(zip(left, right)) if a != b), min(len(left), len(right)))
+    start = max(0, at - width // 2)
+    return (
+        f"{label} from char {start}:\n    kfp DSL:  {left[start : start + width]}"
+        f"\n    pipespec: {right[start : start + width]}"
+    )

@@ -23,6 +23,7 @@ from tests.conformance.vertex_programs.common import GCP, model_task, secret_com
 
 IMAGE = "ghcr.io/acme/churn:1.4.2"
 XGBOOST_IMAGE = "us-docker.pkg.dev/vertex-ai/training/xgboost-cpu.2-1:latest"
+XGBOOST_GPU_IMAGE = "us-docker.pkg.dev/vertex-ai/training/xgboost-gpu.2-1:latest"
 SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/xgboost-cpu.2-1:latest"
 WAREHOUSE = {"PIPESPEC_DATABASE_URL": "projects/acme/secrets/warehouse/versions/latest"}
 ENV = {"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"}
@@ -76,7 +77,7 @@ def train(
     model: dsl.Output[dsl.Model],
 ):
     return dsl.ContainerSpec(
-        image=XGBOOST_IMAGE,
+        image=XGBOOST_GPU_IMAGE,  # the step asks for a GPU
         command=["sh", "-c", SCRIPT_RUNNER, standard_script("train")],
         args=["--framework", "xgboost", "--task", "binary_classification", "--train",
               train.path, "--validation", validation.path, "--model", model.path,
