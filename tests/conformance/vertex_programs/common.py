@@ -126,8 +126,11 @@ def study_parameters(space: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """A search space as GCPC's serialize_parameters writes it, from aiplatform's specs."""
     specs: dict[str, Any] = {}
     for name, dim in space.items():
+        if dim["type"] == "categorical":
+            specs[name] = hpt.CategoricalParameterSpec(values=dim["values"])
+            continue
         kind = hpt.IntegerParameterSpec if dim["type"] == "int" else hpt.DoubleParameterSpec
-        specs[name] = kind(min=dim["min"], max=dim["max"], scale=dim["scale"])
+        specs[name] = kind(min=dim["min"], max=dim["max"], scale=dim.get("scale", "linear"))
     return list(serialize_parameters(specs))
 
 
@@ -144,8 +147,12 @@ def best_trial(
     )
 
 
-def best_task(job: dsl.PipelineTask, metric: str, goal: str, name: str) -> dsl.PipelineTask:
-    task = best_trial(gcp_resources=job.outputs["gcp_resources"])
+def best_task(
+    job: dsl.PipelineTask, metric: str, goal: str, name: str, component: Any = best_trial
+) -> dsl.PipelineTask:
+    """The best-trial helper after ``job`` (``component``: one declaring more outputs, the
+    metric views a program's dsl.If reads)."""
+    task = component(gcp_resources=job.outputs["gcp_resources"])
     task.set_env_variable("PIPESPEC_METRIC", metric).set_env_variable("PIPESPEC_GOAL", goal)
     task.set_caching_options(False)
     return task.set_display_name(name)
