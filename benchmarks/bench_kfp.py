@@ -25,7 +25,14 @@ For each N (default 100, 1000, 10000), in the same run:
   groups'), plus the numbers of components, executors, condition and loop groups and YAML
   documents; pipespec's and each kfp style's must be equal.
 
-Usage: ``python -m benchmarks.bench_kfp [--n 100 1000 10000] [--json OUT]``.
+``--target vertex`` runs the same benchmark for pipespec's Vertex target: the ML variant of
+the specs (``generate.make_pipeline(n, ml=True)``: train steps as custom jobs, a deploy per
+segment) against kfp + Google Cloud Pipeline Components (``benchmarks/vertex_program.py``),
+in the same ``kfp`` venv; pipespec also gets a cProfile of one compile at the profile N
+(``--profile``). Everything else (timing, budget, timeout, controls, equivalence) is shared.
+
+Usage: ``python -m benchmarks.bench_kfp [--target kubeflow|vertex] [--n 100 1000 10000]
+[--json OUT]``.
 """
 
 from __future__ import annotations
@@ -40,23 +47,44 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import generate, kfp_program
+from benchmarks import bench_compile, generate, kfp_program, vertex_program
 
 TARGET = "kubeflow"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """What differs between the Kubeflow and the Vertex benchmark."""
+
+    target: str  # pipespec's target
+    ml: bool  # the spec variant (benchmarks/generate.py)
+    program: Callable[[generate.BenchPipeline, kfp_program.Style], kfp_program.KfpProgram]
+    imports: tuple[str, ...]  # what the programs import (timed apart by the driver)
+    work: str  # work subfolder
+
+
+PEERS = {
+    "kubeflow": Peer(
+        "kubeflow", False, kfp_program.program,
+        ("kfp", "kfp.dsl", "kfp.compiler", "kfp.kubernetes"), "kfp",
+    ),
+    "vertex": Peer("vertex", True, vertex_program.program, vertex_program.IMPORTS, "vertex"),
+}  # fmt: skip
 DEFAULT_SIZES = (100, 1000, 10000)
 WARMUP_N = 10
 DRIVER = Path(__file__).resolve().parent / "kfp_driver.py"
 SUMMARY_TIMEOUT_S = 600
 
 
-def compile_in_process(spec: Path) -> dict[str, str]:
-    """``pipespec compile SPEC --target kubeflow`` without writing: the files it would write."""
+def compile_in_process(spec: Path, target: str = TARGET) -> dict[str, str]:
+    """``pipespec compile SPEC --target TARGET`` without writing: the files it would write."""
     from pipespec import api
 
-    result = api.build([spec], [TARGET], None)
+    result = api.build([spec], [target], None)
     if not result.ok:
         raise RuntimeError(f"{spec} does not compile: {result.diagnostics[:3]}")
     (files,) = result.outputs.values()
@@ -96,20 +124,20 @@ def _timed(func: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def stage_times(spec: Path) -> dict[str, float]:
+def stage_times(spec: Path, target: str = TARGET) -> dict[str, float]:
     """One :func:`compile_in_process` with ``analyze`` and ``render`` timed; ``other`` is the
     rest (``check_complete``, the output budget, the GC pause)."""
     times = {"analyze": 0.0, "render": 0.0}
     with _timed_stages(times):
-        total = _timed(lambda: compile_in_process(spec))
+        total = _timed(lambda: compile_in_process(spec, target))
     times["other"] = total - times["analyze"] - times["render"]
     return times
 
 
-def _cli(spec: Path) -> float:
+def _cli(spec: Path, target: str) -> float:
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pipespec", "compile", str(spec), "--target", TARGET],
+        [sys.executable, "-m", "pipespec", "compile", str(spec), "--target", target],
         capture_output=True,
         text=True,
         check=False,
@@ -120,18 +148,20 @@ def _cli(spec: Path) -> float:
     return elapsed
 
 
-def bench_pipespec(spec: Path, repeats: int, cli_repeats: int, ir_out: Path) -> dict[str, Any]:
-    files = compile_in_process(spec)
-    totals = [_timed(lambda: compile_in_process(spec)) for _ in range(repeats)]
-    stage_runs = [stage_times(spec) for _ in range(repeats)]
-    ir_name = f"kubeflow/{spec.stem}.yaml"
+def bench_pipespec(
+    spec: Path, repeats: int, cli_repeats: int, ir_out: Path, target: str = TARGET
+) -> dict[str, Any]:
+    files = compile_in_process(spec, target)
+    totals = [_timed(lambda: compile_in_process(spec, target)) for _ in range(repeats)]
+    stage_runs = [stage_times(spec, target) for _ in range(repeats)]
+    ir_name = f"{target}/{spec.stem}.yaml"
     ir_out.parent.mkdir(parents=True, exist_ok=True)
     ir_out.write_text(files[ir_name], encoding="utf-8")
     # The default layout (generated/ beside the spec), as compile_in_process renders it: the
     # IR's header names the spec relative to the output root.
-    out = spec.parent / "generated" / TARGET
+    out = spec.parent / "generated" / target
     shutil.rmtree(out, ignore_errors=True)
-    cli = [_cli(spec) for _ in range(cli_repeats)]
+    cli = [_cli(spec, target) for _ in range(cli_repeats)]
     same = all((out.parent / r).read_text(encoding="utf-8") == t for r, t in files.items())
     shutil.rmtree(out, ignore_errors=True)
     return {
@@ -149,9 +179,11 @@ def bench_pipespec(spec: Path, repeats: int, cli_repeats: int, ir_out: Path) -> 
 # --- kfp ---------------------------------------------------------------------------------
 
 
-def write_program(n: int, style: kfp_program.Style, out_dir: Path) -> Path:
+def write_program(
+    n: int, style: kfp_program.Style, out_dir: Path, peer: Peer = PEERS[TARGET]
+) -> Path:
     """The two parts and the whole file of the N-step program; returns the stem."""
-    prog = kfp_program.program(generate.make_pipeline(n), style)
+    prog = peer.program(generate.make_pipeline(n, peer.ml), style)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / f"{style}_n{n}"
     stem.with_name(stem.name + ".components.py").write_text(prog.components, encoding="utf-8")
@@ -212,15 +244,16 @@ def bench_kfp_size(
     python: Path, n: int, work: Path, args: argparse.Namespace
 ) -> dict[str, dict[str, Any]]:
     """Every kfp measurement at one N: per style, the no-GC control, the CLI control."""
-    programs = work / "kfp" / "programs"
+    peer: Peer = args.peer
+    programs = work / peer.work / "programs"
     out: dict[str, dict[str, Any]] = {}
     runs: list[tuple[str, kfp_program.Style, bool]] = [(s, s, False) for s in kfp_program.STYLES]
     if n <= args.control_max_n:
         runs.append(("table@no-gc", "table", True))
     for key, style, no_gc in runs:
-        stem = write_program(n, style, programs)
-        warm = write_program(WARMUP_N, style, programs)
-        ir = work / "kfp" / "ir" / f"kfp-{key}-n{n}.yaml"
+        stem = write_program(n, style, programs, peer)
+        warm = write_program(WARMUP_N, style, programs, peer)
+        ir = work / peer.work / "ir" / f"kfp-{key}-n{n}.yaml"
         ir.parent.mkdir(parents=True, exist_ok=True)
         ir.unlink(missing_ok=True)
         print(f"[bench_kfp] kfp {key} N={n} ...", file=sys.stderr, flush=True)
@@ -230,6 +263,8 @@ def bench_kfp_size(
             f"--repeats={args.repeats}",
             f"--budget={args.budget}",
             f"--out={ir}",
+            "--imports",
+            *peer.imports,
             *(["--no-gc"] if no_gc else []),
             *(["--profile"] if args.profile and n == args.profile_n and not no_gc else []),
         ]
@@ -239,7 +274,8 @@ def bench_kfp_size(
         out[key] = report
     if n <= args.control_max_n:
         stem = programs / f"table_n{n}.py"
-        out["cli"] = {"table_s": kfp_cli(python, stem, work / "kfp" / "cli.yaml", args.timeout)}
+        cli_out = work / peer.work / "cli.yaml"
+        out["cli"] = {"table_s": kfp_cli(python, stem, cli_out, args.timeout)}
     return out
 
 
@@ -247,12 +283,13 @@ def run(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> dict[str,
     import pipespec
     from benchmarks import venvs
 
-    specs = {n: generate.write_spec(n, work / "specs") for n in sorted({WARMUP_N, *sizes})}
+    peer: Peer = args.peer
+    specs = {n: generate.write_spec(n, work / "specs", peer.ml) for n in sorted({WARMUP_N, *sizes})}
     args.profile_n = max((n for n in sizes if n <= args.control_max_n), default=None)
     python = venvs.python_for(venvs.KFP)
-    compile_in_process(specs[WARMUP_N])  # warm-up: imports, validators, caches
+    compile_in_process(specs[WARMUP_N], peer.target)  # warm-up: imports, validators, caches
     results: dict[str, Any] = {
-        "target": TARGET,
+        "target": peer.target,
         "pipespec_version": pipespec.__version__,
         "pipespec_package": str(Path(pipespec.__file__).parent),
         "kfp_python": str(python),
@@ -262,13 +299,17 @@ def run(sizes: Sequence[int], work: Path, args: argparse.Namespace) -> dict[str,
     }  # fmt: skip
     for n in sizes:
         print(f"[bench_kfp] pipespec N={n} ...", file=sys.stderr, flush=True)
-        ir = work / "kfp" / "ir" / f"pipespec-n{n}.yaml"
+        ir = work / peer.work / "ir" / f"pipespec-n{n}.yaml"
         cli_repeats = args.cli_repeats if n <= args.control_max_n else 1
         entry: dict[str, Any] = {
             "spec_bytes": specs[n].stat().st_size,
-            "pipespec": bench_pipespec(specs[n], args.repeats, cli_repeats, ir),
+            "pipespec": bench_pipespec(specs[n], args.repeats, cli_repeats, ir, peer.target),
             "kfp": bench_kfp_size(python, n, work, args),
         }
+        if args.profile and n == args.profile_n and peer.target != TARGET:
+            entry["pipespec"]["profile"] = bench_compile.profile_compile(
+                specs[n], compile_spec=lambda spec: compile_in_process(spec, peer.target)
+            )
         entry["equivalence"] = _equivalence(python, ir, entry["kfp"])
         results["sizes"][str(n)] = entry
     results["kfp_version"] = next(
@@ -298,6 +339,7 @@ def _equivalence(python: Path, ours: Path, kfp: dict[str, dict[str, Any]]) -> di
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="pipespec vs kfp: compile to KFP IR")
+    parser.add_argument("--target", choices=sorted(PEERS), default=TARGET)
     parser.add_argument("--n", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--work", type=Path, default=Path("~/.cache/pipespec/bench/work"))
     parser.add_argument("--repeats", type=int, default=5)
@@ -313,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write results here")
     args = parser.parse_args(argv)
     work: Path = args.work.expanduser()
-    shutil.rmtree(work / "kfp", ignore_errors=True)
+    args.peer = PEERS[args.target]
+    shutil.rmtree(work / args.peer.work, ignore_errors=True)
     results = run(args.n, work, args)
     text = json.dumps(results, indent=2)
     if args.json is not None:

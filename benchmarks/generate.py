@@ -17,8 +17,16 @@ realistic chain with fan-in:
   sets ``env`` (one value with ``${params.run_date}``).
 
 So every ~50 steps there is one ``when:`` and one ``foreach``, and every spec compiles as
-written (no ``fill`` needed). :func:`make_pipeline` returns the neutral model that
-``baselines.py`` also renders as a hand-written DAG and a dag-factory config.
+written (no ``fill`` needed).
+
+The **ML variant** (``ml=True``, ``--ml``, files ``bench-ml-n<N>.yaml``; the Vertex benchmark's
+specs) is the same pipeline with a ``vertex`` target, where the ``train`` chain steps at every
+8th position (offset 2) are ``kind: train`` steps (the same command, plus a ``model`` output;
+Vertex runs them as custom jobs), and the last step of each segment is a ``kind: deploy`` of
+the segment's last model to its own endpoint (``serving_image``, ``endpoint:``; Vertex:
+ModelUpload + EndpointCreate + ModelDeploy). The plain specs are unchanged by it.
+:func:`make_pipeline` returns the neutral model that ``baselines.py`` also renders as a
+hand-written DAG and a dag-factory config.
 
 Usage: ``python -m benchmarks.generate [--n 10 100 1000] [--out DIR]`` writes
 ``DIR/bench-n<N>.yaml``.
@@ -57,6 +65,16 @@ DEFAULT_CPU = 1
 DEFAULT_MEMORY = "2Gi"
 DEFAULT_ENV = {"LOG_LEVEL": "info"}
 CHAIN_ROLES = ("clean", "features", "train", "predict")
+# The ML variant (see the module docstring).
+TRAIN_EVERY, TRAIN_AT = 8, 2
+SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"
+ENDPOINT_MACHINE = "small"
+ENDPOINT_REPLICAS = (1, 2)
+VERTEX = {
+    "project": "acme-bench",
+    "location": "europe-west4",
+    "pipeline_root": "gs://acme-bench/pipelines",
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class BenchStep:
     after: tuple[str, ...] = ()
     when: Condition | None = None
     foreach: tuple[str, ...] | None = None
+    kind: str = "container"  # "train" and "deploy" in the ML variant
 
 
 @dataclass(frozen=True)
@@ -104,11 +123,29 @@ def argv(command: str, **values: str) -> tuple[str, ...]:
     return tuple(command.split())
 
 
-def pipeline_name(n: int) -> str:
-    return f"bench-n{n}"
+def pipeline_name(n: int, ml: bool = False) -> str:
+    return f"bench-ml-n{n}" if ml else f"bench-n{n}"
 
 
-def make_pipeline(n: int) -> BenchPipeline:
+def _train_step(step: BenchStep) -> BenchStep:
+    """A chain step as a ``kind: train`` step: the same command, also writing a model."""
+    command = (*step.command, "--model", "${outputs.model}")
+    outputs = (*step.outputs, ("model", "model"))
+    return _replace(step, {"kind": "train", "command": command, "outputs": outputs}, step.after)
+
+
+def _deploy_step(sid: str, model: str) -> BenchStep:
+    return BenchStep(
+        id=sid,
+        role="deploy",
+        kind="deploy",
+        command=argv("python -m bench.deploy --model ${inputs.model} --endpoint <name>",
+                     name="bench-" + sid.rsplit("_", maxsplit=1)[-1]),
+        inputs=(("model", model, "model"),),
+    )  # fmt: skip
+
+
+def make_pipeline(n: int, ml: bool = False) -> BenchPipeline:
     """The N-step benchmark pipeline (see the module docstring for its shape)."""
     if n < 1:
         raise ValueError("n must be at least 1")
@@ -119,7 +156,7 @@ def make_pipeline(n: int) -> BenchPipeline:
     gpu_at = seg_len // 2 + 2  # a chain position (seg_len // 2 is a join)
     steps: list[BenchStep] = []
     early: dict[int, str] = {}  # segment -> an early data step, read by the next segment
-    last_data = prev_data = score = shard = ""
+    last_data = prev_data = score = shard = model = ""
     for i in range(n):
         seg, pos = divmod(i, SEGMENT)
 
@@ -137,7 +174,9 @@ def make_pipeline(n: int) -> BenchPipeline:
         if features and pos == foreach_at + 2 and shard:
             after.append(shard)
 
-        if pos == 0:
+        if ml and pos == seg_len - 1 and model:
+            step = _deploy_step(sid("deploy"), model)
+        elif pos == 0:
             step = BenchStep(
                 id=sid("ingest"),
                 role="ingest",
@@ -211,6 +250,9 @@ def make_pipeline(n: int) -> BenchPipeline:
             )
             if pos == gpu_at:
                 extra.update(gpu=1, accelerator="nvidia-t4", image=GPU_IMAGE, timeout=GPU_TIMEOUT)
+            elif ml and pos % TRAIN_EVERY == TRAIN_AT:
+                step = _train_step(_replace(step, {}, ()))
+                model = step.id
 
         direct = {s for _, s, _ in step.inputs}
         kept = tuple(dict.fromkeys(a for a in after if a not in direct and a != step.id))
@@ -220,7 +262,7 @@ def make_pipeline(n: int) -> BenchPipeline:
             prev_data, last_data = last_data or step.id, step.id
             if pos == 2 or (pos == 0 and seg_len < 3):
                 early[seg] = step.id
-    return BenchPipeline(pipeline_name(n), tuple(steps))
+    return BenchPipeline(pipeline_name(n, ml), tuple(steps))
 
 
 def _replace(step: BenchStep, extra: dict[str, Any], after: tuple[str, ...]) -> BenchStep:
@@ -311,7 +353,7 @@ def spec_data(pipeline: BenchPipeline) -> dict[str, Any]:
     """The pipespec spec as plain data (authoring order kept)."""
     steps: dict[str, Any] = {}
     for step in pipeline.steps:
-        body: dict[str, Any] = {"kind": "container"}
+        body: dict[str, Any] = {"kind": step.kind}
         if step.image is not None:
             body["image"] = step.image
         if step.foreach is not None:
@@ -336,12 +378,26 @@ def spec_data(pipeline: BenchPipeline) -> dict[str, Any]:
             body["timeout"] = step.timeout
         if step.after:
             body["after"] = list(step.after)
+        if step.kind == "deploy":
+            low, high = ENDPOINT_REPLICAS
+            body["serving_image"] = SERVING_IMAGE
+            body["endpoint"] = {"name": endpoint_name(step), "instance_type": ENDPOINT_MACHINE,
+                                "min_replicas": low, "max_replicas": high}  # fmt: skip
         steps[step.id] = body
+    targets: dict[str, Any] = {
+        "airflow": {
+            "version": "3",
+            "operator": "kubernetes",
+            "namespace": NAMESPACE,
+            "artifact_root": ARTIFACT_ROOT,
+        }
+    }
+    if any(step.kind != "container" for step in pipeline.steps):
+        targets = {"vertex": dict(VERTEX)}
     return {
         "pipespec": 1,
         "name": pipeline.name,
-        "description": f"Synthetic ML pipeline with {len(pipeline.steps)} container steps "
-        "(pipespec benchmark)",
+        "description": description(pipeline),
         "schedule": SCHEDULE,
         "params": {name: {"type": t, "default": d} for name, (t, d) in PARAMS.items()},
         "defaults": {
@@ -353,29 +409,35 @@ def spec_data(pipeline: BenchPipeline) -> dict[str, Any]:
             "env": dict(DEFAULT_ENV),
         },
         "steps": steps,
-        "targets": {
-            "airflow": {
-                "version": "3",
-                "operator": "kubernetes",
-                "namespace": NAMESPACE,
-                "artifact_root": ARTIFACT_ROOT,
-            }
-        },
+        "targets": targets,
     }
 
 
+def description(pipeline: BenchPipeline) -> str:
+    kinds = [s.kind for s in pipeline.steps]
+    if all(k == "container" for k in kinds):
+        what = f"{len(kinds)} container steps"
+    else:
+        what = ", ".join(f"{kinds.count(k)} {k}" for k in ("container", "train", "deploy"))
+        what = f"{len(kinds)} steps ({what})"
+    return f"Synthetic ML pipeline with {what} (pipespec benchmark)"
+
+
+def endpoint_name(step: BenchStep) -> str:
+    """The deploy step's endpoint, named after its position (as its command says)."""
+    return step.command[-1]
+
+
 def spec_yaml(pipeline: BenchPipeline) -> str:
-    header = (
-        f"# Benchmark spec: {len(pipeline.steps)} container steps, generated by "
-        "benchmarks/generate.py; do not edit.\n"
-    )
+    steps = description(pipeline).split(" with ", 1)[1].split(" (pipespec")[0]
+    header = f"# Benchmark spec: {steps}, generated by benchmarks/generate.py; do not edit.\n"
     return header + to_yaml(spec_data(pipeline))
 
 
-def write_spec(n: int, out_dir: Path) -> Path:
+def write_spec(n: int, out_dir: Path, ml: bool = False) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{pipeline_name(n)}.yaml"
-    path.write_text(spec_yaml(make_pipeline(n)), encoding="utf-8")
+    path = out_dir / f"{pipeline_name(n, ml)}.yaml"
+    path.write_text(spec_yaml(make_pipeline(n, ml)), encoding="utf-8")
     return path
 
 
@@ -383,9 +445,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/specs"))
+    parser.add_argument("--ml", action="store_true", help="the ML variant (train, deploy)")
     args = parser.parse_args(argv)
     for n in args.n:
-        print(write_spec(n, args.out))
+        print(write_spec(n, args.out, args.ml))
     return 0
 
 

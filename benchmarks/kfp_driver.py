@@ -5,7 +5,8 @@ checks it without them). ``benchmarks/bench_kfp.py`` writes the
 programs (``benchmarks/kfp_program.py``: ``<name>.components.py`` and ``<name>.pipeline.py``)
 and runs this once per N, in a new process each time, with a timeout.
 
-One process: ``import kfp`` (timed once, reported apart), then one untimed warm-up run of
+One process: ``import kfp`` (and ``--imports``, the program's libraries: timed once, reported
+apart), then one untimed warm-up run of
 the ``--warmup`` program (a small one: kfp's lazily imported code and caches are ready after
 it, as pipespec's are after its warm-up), then ``--repeats`` timed runs of ``--program``,
 each in fresh modules after an untimed ``gc.collect()`` (no repeat is started once
@@ -118,10 +119,12 @@ def summarize(path: Path) -> dict[str, Any]:
     containers: dict[str, set[str]] = {}  # task -> upstream names (tasks or groups)
     inside: dict[str, set[str]] = {}  # group task name -> container tasks inside it
     groups = {"condition": 0, "loop": 0}
+    shown: dict[str, str] = {}  # task key -> its display name (taskInfo.name)
 
     def walk(dag: dict[str, Any], around: set[str]) -> set[str]:
         found: set[str] = set()
         for name, task in dag.get("tasks", {}).items():
+            shown[name] = task.get("taskInfo", {}).get("name", name)
             deps = set(task.get("dependentTasks", [])) | around
             ref = components[task["componentRef"]["name"]]
             if "dag" in ref:
@@ -145,10 +148,15 @@ def summarize(path: Path) -> dict[str, Any]:
             out |= inside.get(n, {n})
         return out
 
-    edges = {task: sorted(expand(deps) - {task}) for task, deps in containers.items()}
+    # By display name: kfp keys GCPC tasks by component (model-upload-2, ...), and a program
+    # names them as pipespec does with set_display_name; both default to the key.
+    edges = {
+        shown[task]: sorted({shown[d] for d in expand(deps) - {task}})
+        for task, deps in containers.items()
+    }
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     return {
-        "tasks": sorted(containers),
+        "tasks": sorted(shown[t] for t in containers),
         "edges": edges,
         "components": len(components),
         "executors": len(executors),
@@ -162,7 +170,7 @@ def summarize(path: Path) -> dict[str, Any]:
 def time_program(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     t0 = time.perf_counter()
-    for module in ("kfp", "kfp.dsl", "kfp.compiler", "kfp.kubernetes"):  # the programs'
+    for module in args.imports:  # the programs'
         importlib.import_module(module)
     result["import_s"] = time.perf_counter() - t0
     result["kfp_version"] = importlib.import_module("kfp").__version__
@@ -231,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, default=None, help="no further repeat after this many seconds"
     )
     parser.add_argument("--no-gc", action="store_true")
+    parser.add_argument(
+        "--imports",
+        nargs="+",
+        default=["kfp", "kfp.dsl", "kfp.compiler", "kfp.kubernetes"],
+        help="the modules the programs import (timed once, before the runs)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile one more run")
     parser.add_argument("--summary", type=Path, nargs="*", default=[])
     args = parser.parse_args(argv)

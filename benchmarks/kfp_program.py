@@ -48,7 +48,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -113,7 +113,8 @@ def _outputs(step: g.BenchStep) -> list[tuple[str, str]]:
             if step.role == "score":
                 out.append((SCORE_OUTPUT, "dsl.OutputPath(float)"))
         else:
-            out.append((name + OUTPUT_SUFFIX, "dsl.Output[dsl.Dataset]"))
+            artifact = "dsl.Model" if kind == "model" else "dsl.Dataset"
+            out.append((name + OUTPUT_SUFFIX, f"dsl.Output[{artifact}]"))
     return out
 
 
@@ -199,29 +200,44 @@ def _signature(pipeline: g.BenchPipeline) -> list[str]:
 # --- straight-line --------------------------------------------------------------------
 
 
-def _task_lines(step: g.BenchStep) -> Iterator[str]:
-    """The call of ``step``'s component and its settings, unindented."""
-    var = f"t_{step.id}"
+def call_args(step: g.BenchStep) -> str:
+    """The keyword arguments of the call of ``step``'s component."""
     kwargs = [f'{name}=t_{src}.outputs["{out}{OUTPUT_SUFFIX}"]' for name, src, out in step.inputs]
     kwargs += [f"{p}={p}" for p in _params_read(step)]
     if step.foreach is not None:
         kwargs.append("item=item")
-    yield f"{var} = {step.id}({', '.join(kwargs)})"
+    return ", ".join(kwargs)
+
+
+def resource_lines(var: str, step: g.BenchStep, accelerator: str) -> Iterator[str]:
+    """A container task's cpu, memory and GPU setters (``accelerator``: the GPU's type)."""
     cpu = step.cpu if step.cpu is not None else g.DEFAULT_CPU
     memory = step.memory if step.memory is not None else g.DEFAULT_MEMORY
     yield f'{var}.set_cpu_request("{cpu}").set_memory_request("{memory}")'
     yield f'{var}.set_memory_limit("{memory}")'
     if step.gpu:
-        yield f'{var}.set_accelerator_type("{ACCELERATOR_TYPE}").set_accelerator_limit({step.gpu})'
-        product = GPU_PRODUCTS[step.accelerator or "nvidia-t4"]
-        yield f'kubernetes.add_node_selector({var}, "nvidia.com/gpu.product", "{product}")'
-        tol = ", ".join(f'{k}="{v}"' for k, v in GPU_TOLERATION.items())
-        yield f"kubernetes.add_toleration({var}, {tol})"
-    yield (
+        yield f'{var}.set_accelerator_type("{accelerator}").set_accelerator_limit({step.gpu})'
+
+
+def retry_line(var: str, step: g.BenchStep) -> str:
+    return (
         f"{var}.set_retry(num_retries={g.DEFAULT_RETRIES}, "
         f'backoff_duration="{seconds(g.DEFAULT_RETRY_DELAY)}s", backoff_factor=1.0, '
         f'backoff_max_duration="{retry_bound(step)}s")'
     )
+
+
+def _task_lines(step: g.BenchStep) -> Iterator[str]:
+    """The call of ``step``'s component and its settings, unindented."""
+    var = f"t_{step.id}"
+    yield f"{var} = {step.id}({call_args(step)})"
+    yield from resource_lines(var, step, ACCELERATOR_TYPE)
+    if step.gpu:
+        product = GPU_PRODUCTS[step.accelerator or "nvidia-t4"]
+        yield f'kubernetes.add_node_selector({var}, "nvidia.com/gpu.product", "{product}")'
+        tol = ", ".join(f'{k}="{v}"' for k, v in GPU_TOLERATION.items())
+        yield f"kubernetes.add_toleration({var}, {tol})"
+    yield retry_line(var, step)
     for key, value in _env(step)[0]:
         yield f"{var}.set_env_variable({json.dumps(key)}, {json.dumps(value)})"
     yield f"kubernetes.set_timeout({var}, {seconds(step.timeout or g.DEFAULT_TIMEOUT)})"
@@ -229,7 +245,10 @@ def _task_lines(step: g.BenchStep) -> Iterator[str]:
         yield f"{var}.after({', '.join(f't_{a}' for a in step.after)})"
 
 
-def _straight_pipeline(pipeline: g.BenchPipeline) -> str:
+def _straight_pipeline(
+    pipeline: g.BenchPipeline, task_lines: Callable[[g.BenchStep], Iterator[str]] = _task_lines
+) -> str:
+    """The straight-line pipeline function (``task_lines``: one step's statements)."""
     lines = _signature(pipeline)
     for step in pipeline.steps:
         indent = "    "
@@ -242,7 +261,7 @@ def _straight_pipeline(pipeline: g.BenchPipeline) -> str:
         if step.foreach is not None:
             lines.append(f"{indent}with dsl.ParallelFor({json.dumps(list(step.foreach))}) as item:")
             indent += "    "
-        lines += [indent + line for line in _task_lines(step)]
+        lines += [indent + line for line in task_lines(step)]
     return "\n".join(lines) + "\n"
 
 
