@@ -3,11 +3,13 @@ when a model step stays a container task instead."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from pipespec import ir
 from pipespec.backends.kfp_ir.state import Build
+from pipespec.backends.kfp_ir.steps import PLACEHOLDER_START
 from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.backends.vertex import gcpc
 from pipespec.backends.vertex.machines import ENDPOINT_SIZES, MachineError, accelerator_type
@@ -55,6 +57,23 @@ def _labels(build: Build, step: ir.Step, values: dict[str, str]) -> dict[str, st
     return values
 
 
+def payload_text(build: Build, step: ir.Step, field: str, text: str) -> str | None:
+    """Spec text for a STRING input that GCPC's launcher splices into its JSON payload
+    between quotes, unescaped (ModelUploadOp's description, ModelBatchPredictOp's
+    key_field): passed as the body of a JSON string, so the payload the launcher parses
+    holds exactly the spec's text whatever its quotes, backslashes or control characters.
+    Text with ``{{$`` is refused: Vertex would substitute it as a placeholder."""
+    if PLACEHOLDER_START in text:
+        build.error(
+            step,
+            f"step '{step.id}': {field} {text!r} contains '{{{{$', which Vertex reads as a "
+            "placeholder in a Google Cloud Pipeline Component's request",
+            f"write {field} without '{{{{$'",
+        )
+        return None
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
 def register_step(build: Build, step: ir.Step) -> None:
     details = step.details
     assert isinstance(details, ir.RegisterDetails)
@@ -75,7 +94,10 @@ def register_step(build: Build, step: ir.Step) -> None:
         parent = tasks.importer("parent", details.parent_model, VERTEX_MODEL)
     extra: dict[str, Any] = {"labels": labels or {}}
     if step.description:
-        extra["description"] = step.description
+        description = payload_text(build, step, "description", step.description)
+        if description is None:
+            return
+        extra["description"] = description
     tasks.upload(tasks.place.task, model, details.model_group, extra, parent)
 
 
@@ -148,6 +170,9 @@ def batch_predict_step(build: Build, step: ir.Step) -> None:
             "keep one column, or list batch_predict in targets.vertex.container_kinds",
         )
         return
+    key = payload_text(build, step, "keep_columns", keep[0]) if keep else None
+    if keep and key is None:
+        return
     tasks = ModelTasks(build, step)
     model = tasks.model_task(_serving(step), uris=("data",))
     upload = tasks.name("upload")
@@ -163,8 +188,8 @@ def batch_predict_step(build: Build, step: ir.Step) -> None:
     }
     if options.project:
         constants["project"] = options.project
-    if keep:
-        constants["key_field"] = keep[0]
+    if key is not None:
+        constants["key_field"] = key
     channels = {
         "gcs_source_uris": Channel({"parameterType": "LIST"}, task=model, key="data_uris"),
         "model": Channel(artifact_type(VERTEX_MODEL), task=upload, key="model"),
