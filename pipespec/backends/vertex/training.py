@@ -13,7 +13,7 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.backends.kfp_ir.state import Build
-from pipespec.backends.kfp_ir.steps import Interface, step_container
+from pipespec.backends.kfp_ir.steps import PLACEHOLDER_START, Interface, step_container
 from pipespec.backends.kfp_ir.tasks import loop_iterator, task_spec
 from pipespec.backends.vertex.containers import vertex_container
 from pipespec.backends.vertex.gcpc import CUSTOM_JOB, register_gcpc
@@ -46,6 +46,18 @@ def worker_pool_specs(
 ) -> list[dict[str, Any]] | None:
     """One pool (the chief) and, for more machines, a second with the rest, as GCPC's
     wrapper lays them out; None (after an error) when Vertex has no such machine."""
+    forged = [e["name"] for e in container.get("env", []) if PLACEHOLDER_START in e["value"]]
+    if forged:
+        # KFP passes a container task's env to the pod unchanged, but a job's env is in
+        # worker_pool_specs, whose placeholders Vertex substitutes (the step's inputs
+        # reach its command so): there, `{{$` in a value would be replaced too.
+        build.error(
+            step,
+            f"step '{step.id}': env {', '.join(forged)} contains '{{{{$', which Vertex reads "
+            "as a placeholder in a training job's worker pool",
+            "pass such text in a file",
+        )
+        return None
     try:
         machine = machine_for(step, options_of(build).machine_type)
     except MachineError as exc:
