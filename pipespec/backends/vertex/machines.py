@@ -9,10 +9,12 @@ on a step names one outright.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipespec import ir
 from pipespec.backends import k8s
+from pipespec.backends.vertex.options import MACHINE_TYPE_RE
 
 # Portable name -> Vertex's AcceleratorType. The A10G is AWS-only: Vertex has none.
 ACCELERATORS = {
@@ -24,6 +26,8 @@ ACCELERATORS = {
     "nvidia-h100": "NVIDIA_H100_80GB",
 }
 _GIB = 1 << 30
+# A machine type chosen per run: the param's value reaches the job as an input.
+_PARAM_VALUE_RE = re.compile(r"^\$\{params\.[a-z_][a-z0-9_]{0,62}\}$")
 # N1 shapes (vCPUs); standard has 3.75 GB per vCPU, highmem 6.5 GB.
 _N1_SIZES = (2, 4, 8, 16, 32, 64, 96)
 _N1_MEMORY_GB = {"standard": 3.75, "highmem": 6.5}
@@ -93,6 +97,13 @@ def machine_for(step: ir.Step, default: str) -> Machine:
     count = k8s.gpu_count(resources)
     own = (step.target_overrides.get("vertex") or {}).get("instance_type")
     if isinstance(own, str):
+        # Checked here: it reaches the job's worker pool, where Vertex would substitute a
+        # `{{$` and reject a malformed name only when the step runs.
+        if not (re.match(MACHINE_TYPE_RE, own) or _PARAM_VALUE_RE.match(own)):
+            raise MachineError(
+                f"instance_type {own!r} is not a Vertex machine type (such as n1-standard-8) "
+                "or ${params.NAME}"
+            )
         return Machine(own, accelerator, count)
     if accelerator in _FIXED_GPU_SHAPES:
         shapes = _FIXED_GPU_SHAPES[accelerator]
