@@ -236,7 +236,8 @@ def explain(difference: Difference, width: int = 160) -> str:
 
 def _first_split(label: str, dsl: Json, ours: Json, width: int) -> str:
     left, right = json.dumps(dsl, sort_keys=True), json.dumps(ours, sort_keys=True)
-    at = next((i for i, (a, b) in enumerate(zip(left, right)) if a != b), min(len(left), len(right)))
+    pairs = enumerate(zip(left, right, strict=False))  # the shorter ends the search
+    at = next((i for i, (a, b) in pairs if a != b), min(len(left), len(right)))
     start = max(0, at - width // 2)
     return (
         f"{label} from char {start}:\n    kfp DSL:  {left[start : start + width]}"
