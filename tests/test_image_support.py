@@ -117,10 +117,17 @@ def test_the_catalogs_image_for_the_target_is_checked_by_the_targets_name(
         assert image_support(pipeline, target, AFTER) == []
 
 
+CPU_TRAIN = "us-docker.pkg.dev/vertex-ai/training/xgboost-cpu.2-1:latest"
+
+
 def churn_train() -> tuple[ir.Pipeline, ir.Step, ir.TrainDetails]:
+    """Churn's train step on the CPU build of its Vertex image (it asks for a GPU, so it
+    runs the GPU build; the fake newer image these tests add is a CPU one)."""
     pipeline = example_pipeline("churn")
     train = next(s for s in pipeline.steps if s.kind == "train")
     assert isinstance(train.details, ir.TrainDetails)
+    images = ir.FrozenMap({**train.target_images, "vertex": CPU_TRAIN})
+    train = dataclasses.replace(train, target_images=images)
     return pipeline, train, train.details
 
 

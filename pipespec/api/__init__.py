@@ -228,16 +228,26 @@ def as_errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
 
 
 def native_steps(target: str, pipeline: ir.Pipeline) -> Callable[[ir.Step], bool]:
-    """Which steps ``target`` runs as its own services (needing no image or command)."""
+    """Which steps ``target`` runs as its own services (needing no image or command).
+    The backend is loaded only when a step falls short: most specs never ask."""
+    from functools import cache
+
     from pipespec.backends import BackendError
     from pipespec.target_options import backend, options_for
 
-    try:
-        chosen = backend(target)
-    except BackendError:
-        return lambda step: False  # render_target reports the broken backend
-    options = options_for(chosen, pipeline)
-    return lambda step: chosen.runs_natively(step, options)
+    @cache
+    def decide() -> Callable[[ir.Step], bool]:
+        try:
+            chosen = backend(target)
+        except BackendError:
+            return lambda step: False  # render_target reports the broken backend
+        options = options_for(chosen, pipeline)
+        return lambda step: chosen.runs_natively(step, options)
+
+    def runs_natively(step: ir.Step) -> bool:
+        return decide()(step)
+
+    return runs_natively
 
 
 def render_target(target: str, pipeline: ir.Pipeline) -> RenderResult:

@@ -14,7 +14,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.compiler.facts import StepFacts
 from pipespec.compiler.graph import PipelineGraph
-from pipespec.compiler.lower_catalog import serving_images, target_requirements
+from pipespec.compiler.lower_catalog import serving_images, target_images, target_requirements
 from pipespec.compiler.lower_pod import limits, merged_secrets, pod_fields
 from pipespec.compiler.tuning import trial_names
 from pipespec.fill.info import FillInfo
@@ -106,7 +106,9 @@ def _lower_step(
             return default
         return None
 
-    image = pick("image", step.image, _catalog_image(sid, step, fill) or defaults.image)
+    resources = _merge_resources(step.resources, defaults.resources, provenance)
+    images = target_images(sid, fill, gpu=bool(resources.gpu or resources.accelerator))
+    image = pick("image", step.image, _catalog_image(step, images) or defaults.image)
     if image is not None and step.image is None and image != defaults.image:
         provenance["image"] = fill.provenance.get(sid, {}).get("image.kubernetes", "catalog")
     served = serving_image(step, vspec.steps) if step_kind(step) in RUNS_IN_SERVING_IMAGE else None
@@ -116,7 +118,6 @@ def _lower_step(
     retries = pick("retries", step.retries, defaults.retries)
     retry_delay = pick("retry_delay", step.retry_delay, defaults.retry_delay)
     timeout = pick("timeout", step.timeout, defaults.timeout)
-    resources = _merge_resources(step.resources, defaults.resources, provenance)
     env = _merge_env(step, defaults, facts, provenance)
     for name in ("command", "script", "args", "description"):
         if getattr(step, name) is not None:
@@ -154,7 +155,7 @@ def _lower_step(
         retry_delay_s=units.parse_duration(retry_delay) if retry_delay else None,
         timeout_s=units.parse_duration(timeout) if timeout else None,
         details=details,
-        target_images=ir.FrozenMap(fill.target_images.get(sid, {})),
+        target_images=ir.FrozenMap(images),
         target_requirements=ir.FrozenMap(target_requirements(sid, fill)),
         serving_images=ir.FrozenMap(serving_images(vspec, step)),
         target_overrides=ir.FrozenMap(
@@ -175,7 +176,7 @@ def _condition_text(step: models.StepBase, vspec: ValidatedSpec) -> str | None:
     return f"not ({vspec.steps[step.else_of].when})"
 
 
-def _catalog_image(sid: str, step: models.StepBase, fill: FillInfo) -> str | None:
+def _catalog_image(step: models.StepBase, images: dict[str, str]) -> str | None:
     """The catalog's image for a step that runs a standard script, over `defaults.image`.
 
     pipespec wrote that code for the catalog's image (its framework's libraries); a team's
@@ -184,7 +185,7 @@ def _catalog_image(sid: str, step: models.StepBase, fill: FillInfo) -> str | Non
     """
     if step.command is not None or not (step.script or "").startswith("pipespec:"):
         return None
-    return fill.target_images.get(sid, {}).get("kubernetes")
+    return images.get("kubernetes")
 
 
 def _merge_env(

@@ -53,6 +53,30 @@ def serving_images(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, str
     return found
 
 
+def target_images(sid: str, fill: FillInfo, *, gpu: bool) -> dict[str, str]:
+    """The catalog's images the lock pinned for the step; with ``gpu`` (the step asks for
+    GPUs, after defaults), each swapped for the catalog's GPU build of the same image,
+    where the target has one: the lock pins the framework, `resources` picks the build."""
+    pinned = dict(fill.target_images.get(sid, {}))
+    if not gpu:
+        return pinned
+    provenance = fill.provenance.get(sid, {})
+    catalog = load_catalog()
+    for target, image in pinned.items():
+        framework = _catalog_framework(provenance.get(f"image.{target}"))
+        if framework is None or target == "sagemaker":  # SageMaker images are per region
+            continue
+        for role in ("train", "predict"):  # the build of whichever image was pinned
+            try:
+                if catalog.image(framework, target, role=role) != image:
+                    continue
+                pinned[target] = catalog.image(framework, target, role=role, gpu=True) or image
+            except CatalogError:
+                continue
+            break
+    return pinned
+
+
 def target_requirements(sid: str, fill: FillInfo) -> dict[str, tuple[str, ...]]:
     """Target -> packages its catalog image lacks for the step's framework (Vertex's
     scikit-learn image runs LightGBM once `lightgbm` is installed)."""

@@ -88,7 +88,7 @@ with DAG(
         retries=2,
         execution_timeout=datetime.timedelta(seconds=7200),
         name='train',
-        image='public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-cpu',
+        image='public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-gpu',
         namespace='ml',
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '2', 'memory': '4Gi'}, limits={'memory': '4Gi', 'nvidia.com/gpu': '1'}),
         node_selector={'nvidia.com/gpu.product': 'Tesla-T4'},
