@@ -127,8 +127,8 @@ def churn_train() -> tuple[ir.Pipeline, ir.Step, ir.TrainDetails]:
     train = next(s for s in pipeline.steps if s.kind == "train")
     assert isinstance(train.details, ir.TrainDetails)
     images = ir.FrozenMap({**train.target_images, "vertex": CPU_TRAIN})
-    train = dataclasses.replace(train, target_images=images)
-    return pipeline, train, train.details
+    details = train.details
+    return pipeline, dataclasses.replace(train, target_images=images), details
 
 
 def test_a_serving_image_is_checked_and_the_hint_names_a_newer_image(
