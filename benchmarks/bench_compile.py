@@ -158,10 +158,10 @@ def stage_times(spec: Path) -> dict[str, float]:
     with _timed_inner_stages(times):
         originals = (complete.check_complete, render.render_dag)
 
-        def check(pipeline: Any) -> Any:
+        def check(pipeline: Any, *rest: Any) -> Any:
             started = time.perf_counter()
             try:
-                return originals[0](pipeline)
+                return originals[0](pipeline, *rest)
             finally:
                 times["complete"] += time.perf_counter() - started
 
