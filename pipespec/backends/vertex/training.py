@@ -61,7 +61,10 @@ def worker_pool_specs(
     try:
         machine = machine_for(step, options_of(build).machine_type)
     except MachineError as exc:
-        build.error(step, f"step '{step.id}': {exc}", "set targets.vertex.instance_type")
+        message = f"step '{step.id}': {exc}"
+        # The step's container resources reported a GPU fault already (same message).
+        if all(d.message != message or d.span != step.span for d in build.diagnostics):
+            build.error(step, message, "set targets.vertex.instance_type")
         return None
     machine_spec: dict[str, Any] = {
         "machine_type": _param_value(iface, build, machine.machine_type)
