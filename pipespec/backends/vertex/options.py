@@ -43,7 +43,8 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
         if key.startswith(RESERVED_LABEL_PREFIXES):
             raise PydanticCustomError(
                 "PS203",
-                "label {key!r}: Vertex reserves the prefixes 'goog' and 'vertex-ai-pipelines-'",
+                # pydantic formats {key} only: no conversions such as !r.
+                "label '{key}': Vertex reserves the prefixes 'goog' and 'vertex-ai-pipelines-'",
                 {"key": key},
             )
     return labels
