@@ -17,7 +17,12 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.kfp_ir.naming import value_definition
 from pipespec.backends.kfp_ir.state import Build
-from pipespec.backends.kfp_ir.steps import Interface, KfpResolver, step_container
+from pipespec.backends.kfp_ir.steps import (
+    PLACEHOLDER_START,
+    Interface,
+    KfpResolver,
+    step_container,
+)
 from pipespec.backends.kfp_ir.tasks import register_task
 from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.backends.vertex.containers import vertex_container
@@ -122,6 +127,22 @@ def tuning_job(build: Build, step: ir.Step) -> None:
     assert isinstance(details, ir.TuneDetails) and details.objective is not None
     place = build.places[step.id]
     iface = Interface(build, place.home, place.task)
+    forged = [
+        name
+        for name, dim in (details.search_space or ir.FrozenMap()).items()
+        if dim.type == "categorical"
+        and any(isinstance(v, str) and PLACEHOLDER_START in v for v in dim["values"])
+    ]
+    if forged:
+        # The values reach the job in study_spec_parameters, a GCPC input whose
+        # placeholders Vertex substitutes: a trial would get the substituted text.
+        build.error(
+            step,
+            f"step '{step.id}': a value of search dimension {forged[0]!r} contains '{{{{$', "
+            "which Vertex reads as a placeholder in the tuning job's request",
+            "write the value without '{{$'",
+        )
+        return
     container = step_container(build, step, iface, resolver=TrialResolver(build, iface, step.id))
     plan, argv = trial_plan(step, [*container["command"], *container.pop("args", [])])
     container["command"] = ["python3", "-c", TRIAL_RUNNER, json.dumps(plan, sort_keys=True), *argv]
