@@ -298,3 +298,36 @@ def test_any_text_arrives_verbatim_and_adds_no_placeholder(
 
 def _placeholders(files: dict[str, str]) -> list[str]:
     return sorted(re.findall(r"\{\{\$[^}]*\}\}", "\n".join(files.values())))
+
+
+def _tune_spec(values: list[str]) -> str:
+    return f"""
+pipespec: 1
+name: tuned
+steps:
+  tune:
+    kind: tune
+    image: ghcr.io/acme/t:1
+    command: [python, fit.py, "--opt=${{hyperparameters.opt}}", "--model=${{outputs.model}}",
+              "--metrics=${{outputs.metrics}}"]
+    outputs: {{model: model, metrics: metrics}}
+    objective: {{metric: auc, goal: maximize}}
+    search_space:
+      opt: {{type: categorical, values: [{_flow(values)}]}}
+    max_trials: 4
+    parallel_trials: 2
+"""
+
+
+def test_categorical_values_reach_the_study_spec_verbatim(tmp_path: Path) -> None:
+    values = [HOSTILE[0], HOSTILE[4], "no", "0755", "☃"]
+    doc, _ = compiled(tmp_path, _tune_spec(values))
+    params = doc["components"]["comp-tune"]["inputDefinitions"]["parameters"]
+    (spec,) = params["study_spec_parameters"]["defaultValue"]
+    assert spec["categorical_value_spec"] == {"values": values}
+
+
+def test_a_forged_placeholder_in_a_categorical_value_is_refused(tmp_path: Path) -> None:
+    """study_spec_parameters is a GCPC input: Vertex substitutes its placeholders."""
+    found = refused(tmp_path, _tune_spec(["adam", "{{$.inputs.parameters['project']}}"]))
+    assert [d.code for d in found] == ["PS600"] and "'opt'" in found[0].message
