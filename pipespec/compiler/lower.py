@@ -108,13 +108,7 @@ def _lower_step(
 
     resources = _merge_resources(step.resources, defaults.resources, provenance)
     images = target_images(sid, fill, gpu=bool(resources.gpu or resources.accelerator))
-    image = pick("image", step.image, _catalog_image(step, images) or defaults.image)
-    if image is not None and step.image is None and image != defaults.image:
-        provenance["image"] = fill.provenance.get(sid, {}).get("image.kubernetes", "catalog")
-    served = serving_image(step, vspec.steps) if step_kind(step) in RUNS_IN_SERVING_IMAGE else None
-    if step.image is None and served is not None:
-        # The serving image is the step's own choice: it wins over `defaults.image`.
-        image, provenance["image"] = served, "serving_image"
+    image = _image(sid, step, defaults, vspec, fill, images, provenance)
     retries = pick("retries", step.retries, defaults.retries)
     retry_delay = pick("retry_delay", step.retry_delay, defaults.retry_delay)
     timeout = pick("timeout", step.timeout, defaults.timeout)
@@ -174,6 +168,32 @@ def _condition_text(step: models.StepBase, vspec: ValidatedSpec) -> str | None:
     if step.else_of is None:
         return step.when
     return f"not ({vspec.steps[step.else_of].when})"
+
+
+def _image(
+    sid: str,
+    step: models.StepBase,
+    defaults: models.Defaults,
+    vspec: ValidatedSpec,
+    fill: FillInfo,
+    images: dict[str, str],
+    provenance: dict[str, str],
+) -> str | None:
+    """The step's image: its own, the catalog's for a standard script, the serving image
+    for a step that runs in it, else the default; its source goes into ``provenance``."""
+    if step.image is not None:
+        provenance["image"] = "user"
+        return step.image
+    image = _catalog_image(step, images) or defaults.image
+    if image is not None:
+        provenance["image"] = "default"
+        if image != defaults.image:
+            provenance["image"] = fill.provenance.get(sid, {}).get("image.kubernetes", "catalog")
+    served = serving_image(step, vspec.steps) if step_kind(step) in RUNS_IN_SERVING_IMAGE else None
+    if served is not None:
+        # The serving image is the step's own choice: it wins over `defaults.image`.
+        image, provenance["image"] = served, "serving_image"
+    return image
 
 
 def _catalog_image(step: models.StepBase, images: dict[str, str]) -> str | None:

@@ -90,15 +90,22 @@ def _gate_after_conditions(by_name: dict[str, Node]) -> None:
     kfp's compiler puts them), and so on for nodes depending on a moved node. kfp's own
     output never has such a dependency: this is a no-op on the DSL side.
     """
-    moved = True
-    while moved:
-        moved = False
-        for node in list(by_name.values()):
-            group = _condition_dependency(node, by_name)
-            if group is not None:
-                _move_into(node, group, by_name)
-                moved = True
-                break
+    # What each group held before anything moved in: a moved node runs after those, not
+    # after another moved node that itself waits for the group (that would be a cycle).
+    # Nodes move in dependency order (one waiting for another that also moves goes after
+    # it), so a moved node's dependency on a node still outside never becomes the group's.
+    held: dict[str, set[str]] = {}
+    while True:
+        waiting = {
+            name: group
+            for name, node in by_name.items()
+            if (group := _condition_dependency(node, by_name)) is not None
+        }
+        if not waiting:
+            break
+        name = next(n for n in waiting if not (by_name[n].deps & set(waiting) - {n}))
+        group = waiting[name]
+        _move_into(by_name[name], group, by_name, held.setdefault(group.name, set(group.kids)))
 
 
 def _sibling(node: Node, name: str, by_name: dict[str, Node]) -> Node | None:
@@ -117,13 +124,13 @@ def _condition_dependency(node: Node, by_name: dict[str, Node]) -> Node | None:
     return None
 
 
-def _move_into(node: Node, group: Node, by_name: dict[str, Node]) -> None:
+def _move_into(node: Node, group: Node, by_name: dict[str, Node], held: set[str]) -> None:
     assert node.parent is not None
     del node.parent.kids[node.name]
     kept: set[str] = set()
     for dep in node.deps:
-        if dep == group.name:  # after the group: after what it holds
-            kept |= set(group.kids)
+        if dep == group.name:  # after the group: after what it held
+            kept |= held
         elif _sibling(node, dep, by_name) is group:
             kept.add(dep)
         else:  # a dependency between a task in the group and one outside: the group's

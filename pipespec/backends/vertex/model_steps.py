@@ -176,7 +176,7 @@ def batch_predict_step(build: Build, step: ir.Step) -> None:
     tasks = ModelTasks(build, step)
     model = tasks.model_task(_serving(step), uris=("data",))
     upload = tasks.name("upload")
-    tasks.upload(upload, model, f"{tasks.place.task}-model")
+    tasks.upload(upload, model, tasks.place.task)
     options = tasks.options
     constants: dict[str, Any] = {
         "gcs_destination_output_uri_prefix": BATCH_OUTPUT,

@@ -60,8 +60,12 @@ class ModelTasks:
         self.group = self.place.home
 
     def name(self, suffix: str) -> str:
+        """A task of the step's own, beside its main task: it waits for what the step
+        waits for (an `after:` on a conditioned step gates all of the step's tasks)."""
         name = self.build.namer.take(f"{self.place.task}-{suffix}")
         self.build.wiring.add_task(self.group, name, {})
+        for dep in self.step.deps:
+            self.build.wiring.order(name, self.build.outward_task(dep.source))
         return name
 
     def gcpc_task(self, task: str, component: str, constants: dict[str, Any],

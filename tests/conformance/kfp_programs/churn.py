@@ -12,6 +12,8 @@ from tests.conformance.kfp_programs.common import (
 
 IMAGE = "ghcr.io/acme/churn:1.4.2"
 CATALOG_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-cpu"
+# The train step asks for a T4: the catalog's GPU build of the same image.
+CATALOG_GPU_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-gpu"
 HYPERPARAMETERS = (
     '{"alpha":0.0,"colsample_bytree":0.8,"eta":0.1,"eval_metric":"logloss","lambda":1.0,'
     '"max_depth":6,"min_child_weight":1.0,"num_round":200,"objective":"binary:logistic",'
@@ -74,7 +76,7 @@ def train(
     model: dsl.Output[dsl.Model],
 ):
     return dsl.ContainerSpec(
-        image=CATALOG_IMAGE,
+        image=CATALOG_GPU_IMAGE,
         command=["sh", "-c", SCRIPT_RUNNER, standard_script("train")],
         args=[
             "--framework",

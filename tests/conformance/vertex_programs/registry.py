@@ -109,16 +109,18 @@ def _register(model: Any) -> dsl.PipelineTask:
     return _retry(registered.set_display_name("register"))
 
 
-def _predict(model: Any, data: Any) -> dsl.PipelineTask:
+def _predict(model: Any, data: Any, registered: dsl.PipelineTask) -> dsl.PipelineTask:
+    """Every task of the step waits for the register (`after: [register]`)."""
     container = predict_model(model=model, data=data).set_display_name("predict-model")
+    container.after(registered)
     container.set_env_variable("PIPESPEC_SERVING_IMAGE", SERVING_IMAGE)
     container.set_caching_options(False)
     upload = ModelUploadOp(
         location=LOCATION,
-        display_name="predict-model",
+        display_name="predict",
         unmanaged_container_model=container.outputs["container_model"],
     )
-    upload.set_display_name("predict-upload").set_caching_options(False)
+    upload.set_display_name("predict-upload").set_caching_options(False).after(registered)
     predicted = ModelBatchPredictOp(
         job_display_name="predict",
         location=LOCATION,
@@ -132,7 +134,7 @@ def _predict(model: Any, data: Any) -> dsl.PipelineTask:
             "{{$.pipeline_root}}/{{$.pipeline_job_uuid}}/{{$.pipeline_task_uuid}}"
         ),
     )
-    return _retry(predicted.set_display_name("predict"))
+    return _retry(predicted.set_display_name("predict").after(registered))
 
 
 @dsl.pipeline(
@@ -148,4 +150,4 @@ def pipeline(min_auc: float = 0.8):
         # `after: [register]`: the whole batch prediction step (its model upload too)
         # runs after the register, inside its dsl.If
         # (kfp_normal_form._gate_after_conditions).
-        _predict(trainer.outputs["model"], data.outputs["score"]).after(registered)
+        _predict(trainer.outputs["model"], data.outputs["score"], registered)
