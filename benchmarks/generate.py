@@ -19,12 +19,13 @@ realistic chain with fan-in:
 So every ~50 steps there is one ``when:`` and one ``foreach``, and every spec compiles as
 written (no ``fill`` needed).
 
-The **ML variant** (``ml=True``, ``--ml``, files ``bench-ml-n<N>.yaml``; the Vertex benchmark's
-specs) is the same pipeline with a ``vertex`` target, where the ``train`` chain steps at every
-8th position (offset 2) are ``kind: train`` steps (the same command, plus a ``model`` output;
-Vertex runs them as custom jobs), and the last step of each segment is a ``kind: deploy`` of
-the segment's last model to its own endpoint (``serving_image``, ``endpoint:``; Vertex:
-ModelUpload + EndpointCreate + ModelDeploy). The plain specs are unchanged by it.
+The **ML variant** (``ml=True``, ``--ml``, files ``bench-ml-n<N>.yaml``; the Vertex
+benchmark's specs) is the same pipeline with a ``vertex`` target, where the ``train`` chain
+steps at every 8th position (offset 2) are ``kind: train`` steps (the same command without
+``--run-date``, plus a ``model`` output; Vertex runs them as custom jobs), and the last step
+of each segment is a ``kind: deploy`` of the segment's last model to its own endpoint
+(``serving_image``, ``endpoint:``; Vertex: ModelUpload + EndpointCreate + ModelDeploy). The
+plain specs are unchanged by it.
 :func:`make_pipeline` returns the neutral model that ``baselines.py`` also renders as a
 hand-written DAG and a dag-factory config.
 
@@ -128,8 +129,12 @@ def pipeline_name(n: int, ml: bool = False) -> str:
 
 
 def _train_step(step: BenchStep) -> BenchStep:
-    """A chain step as a ``kind: train`` step: the same command, also writing a model."""
-    command = (*step.command, "--model", "${outputs.model}")
+    """A chain step as a ``kind: train`` step: the same command without the run date (a
+    custom job's spec is fixed when the pipeline is compiled: a param read there needs
+    pipespec's values helper on Vertex, which the kfp+GCPC program has no counterpart for),
+    also writing a model."""
+    kept = step.command[: step.command.index("--run-date")]
+    command = (*kept, "--model", "${outputs.model}")
     outputs = (*step.outputs, ("model", "model"))
     return _replace(step, {"kind": "train", "command": command, "outputs": outputs}, step.after)
 

@@ -598,7 +598,8 @@ def render_readme(ctx: dict[str, Any]) -> str:
         "",
         "No test asserts on timings. `tests/test_bench_kfp.py` checks that the kfp programs "
         "have the spec's tasks and edges; `tests/conformance/test_bench_kfp.py` compiles them "
-        "with kfp and compares the IR with pipespec's.",
+        "with kfp and compares the IR with pipespec's; `tests/conformance/test_bench_vertex.py` "
+        "does the same for the kfp + GCPC programs and pipespec's Vertex IR.",
         "",
     ]
     return "\n".join(out)

@@ -16,9 +16,9 @@ makes:
   the equivalence check reads ``taskInfo.name``): ``<step>-model``, a container component
   making the trained model a ``google.UnmanagedContainerModel`` with its serving image;
   ``<step>-upload``, ``ModelUploadOp``; ``<step>-endpoint``, ``EndpointCreateOp``; and
-  ``<step>``, ``ModelDeployOp`` (machine, replica counts, all traffic to the new model),
-  which also waits for the step's ``inputs`` producer (``.after``), as pipespec's deploy task
-  does.
+  ``<step>``, ``ModelDeployOp`` (machine, replica counts, all traffic to the new model).
+  Every one of them waits for what the step waits for (its ``inputs`` producer, ``.after``
+  where no data edge says it), as pipespec's deploy tasks do.
 
 Both styles (``straight``, ``table``) as for Kubeflow; they compile to the same IR.
 """
@@ -146,10 +146,12 @@ def _deploy_lines(pipeline: g.BenchPipeline, step: g.BenchStep) -> Iterator[str]
         f'display_name="{endpoint}", unmanaged_container_model=m_{sid}.outputs["container_model"])'
     )
     yield f'u_{sid}.set_display_name("{name}-upload")'
+    yield f"u_{sid}.after(t_{src})"
     yield (
         f'e_{sid} = EndpointCreateOp(project=PROJECT, location=LOCATION, display_name="{endpoint}")'
     )
     yield f'e_{sid}.set_display_name("{name}-endpoint")'
+    yield f"e_{sid}.after(t_{src})"
     yield (
         f'{"t_" + sid} = ModelDeployOp(model=u_{sid}.outputs["model"], '
         f'endpoint=e_{sid}.outputs["endpoint"], '
@@ -228,10 +230,12 @@ _TABLE_BODY = """\
                     unmanaged_container_model=model.outputs["container_model"],
                 )
                 upload.set_display_name(d["name"] + "-upload")
+                upload.after(tasks[d["model"]])
                 endpoint = EndpointCreateOp(
                     project=PROJECT, location=LOCATION, display_name=d["endpoint"]
                 )
                 endpoint.set_display_name(d["name"] + "-endpoint")
+                endpoint.after(tasks[d["model"]])
                 task = ModelDeployOp(
                     model=upload.outputs["model"],
                     endpoint=endpoint.outputs["endpoint"],
