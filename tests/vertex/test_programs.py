@@ -17,9 +17,9 @@ import pytest
 
 from pipespec.backends.vertex.programs import (
     BEST_TRIAL_PROGRAM,
+    JOB_RUNNER,
     MODEL_PROGRAM,
     SECRET_RUNNER,
-    TRIAL_RUNNER,
 )
 from tests.vertex.vspec import compiled, pools
 
@@ -128,7 +128,7 @@ def test_secret_runner_fails_without_printing_a_secret(tmp_path: Path) -> None:
     assert done.returncode != 0 and "404" in done.stderr
 
 
-# --- TRIAL_RUNNER --------------------------------------------------------------------------
+# --- JOB_RUNNER --------------------------------------------------------------------------
 
 STEP = """\
 import json, os, sys
@@ -177,10 +177,10 @@ def _trial_command(tmp_path: Path) -> list[str]:
     """The tune step's worker pool command as compiled, with this interpreter for python."""
     doc, _ = compiled(tmp_path, TUNE)
     command: list[str] = pools(doc, "tune")[0]["container_spec"]["command"]
-    assert command[:3] == ["python3", "-c", TRIAL_RUNNER]
+    assert command[:3] == ["python3", "-c", JOB_RUNNER]
     (tmp_path / "step.py").write_text(STEP, encoding="utf-8")
     rest = [sys.executable if part == "python" else part for part in command[3:]]
-    return [sys.executable, "-c", TRIAL_RUNNER, *rest]
+    return [sys.executable, "-c", JOB_RUNNER, *rest]
 
 
 def test_trial_runner_puts_trial_values_and_paths_in_the_steps_argv(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_trial_runner_passes_values_on_for_a_standard_script(tmp_path: Path) -> 
         "outputs": ["metrics"],
         "pass_values": True,
     }
-    command = [sys.executable, "-c", TRIAL_RUNNER, json.dumps(plan)]
+    command = [sys.executable, "-c", JOB_RUNNER, json.dumps(plan)]
     command += [sys.executable, "-c", program, ""]
     done = subprocess.run(
         [*command, "--lr=0.2"], env={**os.environ, **_trial_env(tmp_path)},

@@ -15,6 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipespec.backends.vertex.programs import JOB_RUNNER
 from tests.airflow.test_safety import HOSTILE, yaml_quote
 from tests.kubeflow.test_render import YAML_11_LOOKALIKES
 from tests.vertex.vspec import build, compiled, constants, pools, refused, splice
@@ -69,10 +70,17 @@ def test_hostile_text_reaches_the_custom_job_worker_pool_verbatim(tmp_path: Path
     doc, _ = compiled(tmp_path, _container_spec(STRINGS, env, kind="train"))
     (pool,) = pools(doc, "one")
     spec = pool["container_spec"]
-    assert spec["command"] == [
-        "echo", *MEANT, "{{$.inputs.parameters['param-day']}}",
-        "{{$.outputs.artifacts['model'].path}}",
+    # The string param is run-time text: it reaches the job through `one-values`' file,
+    # never as a placeholder in the job's JSON spec (Vertex would not escape it there).
+    assert spec["command"][:3] == ["python3", "-c", JOB_RUNNER]
+    plan = json.loads(spec["command"][3])
+    assert spec["command"][4] == "{{$.inputs.artifacts['pipespec-values'].path}}"
+    assert spec["command"][5:] == [
+        "echo", *MEANT, "", "{{$.outputs.artifacts['model'].path}}",
     ]  # fmt: skip
+    assert plan["arguments"] == {str(len(MEANT) + 1): [{"value": "param-day"}]}
+    helper = doc["components"]["comp-one-values"]["inputDefinitions"]["parameters"]
+    assert list(helper) == ["param-day"]
     assert {e["name"]: e["value"] for e in spec["env"]} == env
     assert spec["image_uri"] == "busybox:1"
     # The worker pools reach the launcher as one JSON value: it survives a round trip.
@@ -285,7 +293,8 @@ def test_any_text_arrives_verbatim_and_adds_no_placeholder(
 
     doc, _ = compiled(tmp_path, spec(strings, env, description))
     container = pools(doc, "one")[0]["container_spec"]
-    assert container["command"][1:-2] == strings
+    assert container["command"][:3] == ["python3", "-c", JOB_RUNNER]  # `day` comes by file
+    assert container["command"][6:-2] == strings
     assert {e["name"]: e["value"] for e in container["env"]} == env
     assert splice(doc, "register")["description"] == description
     assert splice(doc, "predict")["instance_config"]["key_field"] == strings[0]

@@ -15,7 +15,8 @@ TRAIN = """
 pipespec: 1
 name: machines
 params:
-  machine: {type: string, default: n1-highmem-8}
+  machine: {type: string, default: n1-highmem-8, enum: [n1-highmem-8, n1-highmem-16]}
+  free: {type: string, default: n1-highmem-8}
 steps:
   fit:
     kind: train
@@ -122,6 +123,14 @@ def test_instance_type_outright_and_from_a_param(tmp_path: Path) -> None:
     assert task["inputs"]["parameters"]["param-machine"] == {"componentInputParameter": "machine"}
     definitions = doc["components"]["comp-fit"]["inputDefinitions"]["parameters"]
     assert definitions["param-machine"] == {"parameterType": "STRING"}
+
+
+def test_a_machine_type_from_a_param_without_an_enum_is_refused(tmp_path: Path) -> None:
+    """Vertex writes the value into the job's JSON spec unescaped, and a machine type is not
+    in the command, so no file can carry it: only an enum of plain values is safe."""
+    found = refused(tmp_path, _train('targets: {vertex: {instance_type: "${params.free}"}}'))
+    assert [d.code for d in found] == ["PS600"]
+    assert "param 'free'" in found[0].message and "enum" in (found[0].hint or "")
 
 
 def test_instance_count_is_the_chief_and_a_pool_of_the_rest(tmp_path: Path) -> None:

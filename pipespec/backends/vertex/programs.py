@@ -5,9 +5,11 @@ text. What a spec says reaches them as arguments or env values (data), never as 
   starts (with the job's own service account, through the metadata server), exports it,
   and runs the step; the value is never in the pipeline, its parameters or its logs.
 - ``REQUIREMENTS_RUNNER``: installs the packages a catalog image lacks, then runs the step.
-- ``TRIAL_RUNNER``: one trial of a Vertex hyperparameter tuning job: puts the trial's
-  values (Vertex appends them as ``--name=value``) and its own output paths where the
-  step's argv names them, runs it, and reports the objective to Vertex (the hypertune file).
+- ``JOB_RUNNER``: a training job's step, its argv rebuilt where compiling cannot write it:
+  run-time text values from a file (they cannot go into the job's JSON unescaped) and, for
+  one trial of a tuning job, the trial's values (Vertex appends them as ``--name=value``)
+  and its own output paths; a trial then reports the objective to Vertex (hypertune file).
+- ``VALUES_PROGRAM``: writes a task's run-time text values to a file for ``JOB_RUNNER``.
 - ``MODEL_PROGRAM``: a model step's inputs as Vertex reads them: the model as a
   ``google.UnmanagedContainerModel`` with its serving image, and artifacts' URIs.
 - ``BEST_TRIAL_PROGRAM``: reads a finished tuning job's trials and returns the best one's
@@ -41,24 +43,35 @@ REQUIREMENTS_RUNNER = (
     '$PIPESPEC_REQUIREMENTS && exec "$@"'
 )
 
-# argv[1] is the plan (JSON, from the step: where outputs and trial values go in its
-# argv); then the step's argv, then what Vertex appends: the trial's `--name=value`.
-TRIAL_RUNNER = """\
+# A training job's step argv, rebuilt where pipespec cannot write it when compiling.
+# argv[1] is the plan (JSON, from the step: which arguments it rebuilds, from what); with
+# "values", argv[2] is the file `<task>-values` wrote the step's run-time text values to
+# (they cannot go into the job's JSON spec unescaped); then the step's argv; then what
+# Vertex appends to a tuning trial: its `--name=value`. A trial's plan also says where its
+# outputs go (its own folder of the job's output directory) and which metric it reports.
+JOB_RUNNER = """\
 import json, os, re, subprocess, sys, time
 plan = json.loads(sys.argv[1])
-argv, appended = sys.argv[2:2 + plan["length"]], sys.argv[2 + plan["length"]:]
-values, kept = {}, []
+first = 3 if plan.get("values") else 2
+given = {}
+if plan.get("values"):
+    with open(sys.argv[2], encoding="utf-8") as f:
+        given = json.load(f)
+argv, appended = sys.argv[first:first + plan["length"]], sys.argv[first + plan["length"]:]
+values = {}
 for arg in appended:
     m = re.fullmatch(r"--([A-Za-z0-9_.-]+)=(.*)", arg, re.S)
-    if m and m.group(1) in plan["dimensions"]:
+    if m and m.group(1) in plan.get("dimensions", ()):
         values[m.group(1)] = m.group(2)
-    kept.append(arg)
-model_dir = os.environ["AIP_MODEL_DIR"].rstrip("/")
 def local(uri):
     return "/gcs/" + uri[len("gs://"):] if uri.startswith("gs://") else uri
-trial_dir = local(model_dir.rsplit("/", 1)[0])
+trial = "objective" in plan
+model_dir = os.environ["AIP_MODEL_DIR"].rstrip("/") if trial else ""
+trial_dir = local(model_dir.rsplit("/", 1)[0]) if trial else ""
 def path(name):
     return local(model_dir) if name == "model" else trial_dir + "/outputs/" + name
+def text(value):
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 def build(parts):
     out = []
     for part in parts:
@@ -66,14 +79,18 @@ def build(parts):
             out.append(part)
         elif "output" in part:
             out.append(path(part["output"]))
+        elif "value" in part:
+            out.append(text(given[part["value"]]))
         else:
             out.append(values[part["hyperparameter"]])
     return "".join(out)
 for index, parts in plan["arguments"].items():
     argv[int(index)] = build(parts)
+if not trial:
+    os.execvp(argv[0], argv + appended)
 for name in plan["outputs"]:
     os.makedirs(path(name) if name == "model" else trial_dir + "/outputs", exist_ok=True)
-code = subprocess.call(argv + (kept if plan["pass_values"] else []))
+code = subprocess.call(argv + (appended if plan["pass_values"] else []))
 if code:
     sys.exit(code)
 with open(path(plan["metrics"]), encoding="utf-8") as f:
@@ -84,6 +101,16 @@ line = {"timestamp": time.time(), "trial": os.environ.get("CLOUD_ML_TRIAL_ID", "
         "global_step": "0", plan["objective"]: str(value)}
 with open(report, "a", encoding="utf-8") as f:
     f.write(json.dumps(line) + "\\n")
+"""
+
+# `<task>-values`: argv[1] the executor input ({{$}}), argv[2] the path of its `values`
+# artifact; writes the task's input parameters there as one JSON object.
+VALUES_PROGRAM = """\
+import json, os, sys
+executor = json.loads(sys.argv[1])
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(executor.get("inputs", {}).get("parameterValues", {}), f)
 """
 
 # argv[1] is the executor input ({{$}}): the model and data arrive as artifacts (or as URI

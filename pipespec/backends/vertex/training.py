@@ -17,6 +17,14 @@ from pipespec.backends.kfp_ir.steps import PLACEHOLDER_START, Interface, step_co
 from pipespec.backends.kfp_ir.tasks import loop_iterator, task_spec
 from pipespec.backends.vertex.containers import vertex_container
 from pipespec.backends.vertex.gcpc import CUSTOM_JOB, register_gcpc
+from pipespec.backends.vertex.job_values import (
+    JobResolver,
+    argv_plan,
+    check_machine_param,
+    runner_command,
+    values_interface,
+    values_task,
+)
 from pipespec.backends.vertex.machines import MachineError, machine_for, replica_count
 from pipespec.backends.vertex.options import VertexOptions
 
@@ -45,7 +53,10 @@ def worker_pool_specs(
     build: Build, step: ir.Step, iface: Interface, container: dict[str, Any]
 ) -> list[dict[str, Any]] | None:
     """One pool (the chief) and, for more machines, a second with the rest, as GCPC's
-    wrapper lays them out; None (after an error) when Vertex has no such machine."""
+    wrapper lays them out; None (after an error) when Vertex has no such machine or a
+    run-time value could change the job's spec."""
+    if not check_machine_param(build, step):
+        return None
     forged = [e["name"] for e in container.get("env", []) if PLACEHOLDER_START in e["value"]]
     if forged:
         # KFP passes a container task's env to the pod unchanged, but a job's env is in
@@ -137,7 +148,13 @@ def custom_job(build: Build, step: ir.Step) -> None:
     loop_iterator(build, step)
     place = build.places[step.id]
     iface = Interface(build, place.home, place.task)
-    container = step_container(build, step, iface)
+    values = values_interface(build, step)
+    container = step_container(
+        build, step, iface, resolver=JobResolver(build, iface, step.id, values)
+    )
+    if values_task(build, step, iface, values):
+        arguments, argv = argv_plan([*container["command"], *container.pop("args", [])])
+        container["command"] = runner_command({"arguments": arguments}, argv, with_values=True)
     vertex_container(build, step, container)
     pools = worker_pool_specs(build, step, iface, container)
     if pools is None:

@@ -2,7 +2,7 @@
 its launcher and inputs, the step's interface merged in as for a custom job), and the
 task after it that returns the best trial's model, metrics and hyperparameters.
 
-Each trial runs the step's container through ``TRIAL_RUNNER``: Vertex appends the trial's
+Each trial runs the step's container through ``JOB_RUNNER``: Vertex appends the trial's
 values as ``--name=value`` (the standard train script reads them so; a step's own command
 gets them where it wrote ``${hyperparameters.NAME}``), each trial writes its outputs under
 its own folder of the job's output directory, and the runner reports the objective from
@@ -20,14 +20,21 @@ from pipespec.backends.kfp_ir.state import Build
 from pipespec.backends.kfp_ir.steps import (
     PLACEHOLDER_START,
     Interface,
-    KfpResolver,
     step_container,
 )
 from pipespec.backends.kfp_ir.tasks import register_task
 from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.backends.vertex.containers import vertex_container
 from pipespec.backends.vertex.gcpc import TUNING_JOB
-from pipespec.backends.vertex.programs import BEST_TRIAL_PROGRAM, TRIAL_RUNNER
+from pipespec.backends.vertex.job_values import (
+    JobResolver,
+    argv_plan,
+    mark,
+    runner_command,
+    values_interface,
+    values_task,
+)
+from pipespec.backends.vertex.programs import BEST_TRIAL_PROGRAM
 from pipespec.backends.vertex.training import (
     job_defaults,
     options_of,
@@ -36,8 +43,6 @@ from pipespec.backends.vertex.training import (
 )
 from pipespec.ir.features import runs_standard_tuning
 
-# NUL never occurs in spec text (PS214): it marks where a trial's own value goes.
-_MARK = "\0"
 # StudySpec enums as GCPC's serialize_metrics/serialize_parameters write them (numbers).
 _GOALS = {"maximize": 1, "minimize": 2}
 _SCALES = {None: 1, "linear": 1, "log": 2}
@@ -45,54 +50,37 @@ _SCALES = {None: 1, "linear": 1, "log": 2}
 BASE_OUTPUT_DIRECTORY = "{{$.pipeline_root}}/{{$.pipeline_job_uuid}}/{{$.pipeline_task_uuid}}"
 
 
-class TrialResolver(KfpResolver):
+class TrialResolver(JobResolver):
     """Outputs and trial values are the trial's own: marked, for the runner to fill."""
 
     def output(self, step: ir.Step, output: ir.Output) -> str:
-        return f"{_MARK}output:{output.name}{_MARK}"
+        return mark("output", output.name)
 
     def hyperparameter(self, step: ir.Step, name: str) -> str:
-        return f"{_MARK}hyperparameter:{name}{_MARK}"
-
-
-def _parts(value: str) -> list[Any]:
-    parts: list[Any] = []
-    for i, piece in enumerate(value.split(_MARK)):
-        if i % 2 == 0:
-            if piece:
-                parts.append(piece)
-        else:
-            kind, _, name = piece.partition(":")
-            parts.append({kind: name})
-    return parts
+        return mark("hyperparameter", name)
 
 
 def trial_plan(step: ir.Step, argv: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """The runner's plan (which arguments it rebuilds) and the argv with those blanked."""
+    """The runner's plan for one trial (which arguments it rebuilds, where the outputs go,
+    what it reports) and the argv with those arguments blanked."""
     details = step.details
     assert isinstance(details, ir.TuneDetails) and details.objective is not None
-    arguments: dict[str, list[Any]] = {}
-    plain: list[str] = []
-    outputs: set[str] = set()
-    for index, value in enumerate(argv):
-        if _MARK in value:
-            arguments[str(index)] = _parts(value)
-            outputs |= {
-                p["output"] for p in arguments[str(index)] if isinstance(p, dict) and "output" in p
-            }
-            plain.append("")
-        else:
-            plain.append(value)
+    arguments, blanked = argv_plan(argv)
+    outputs = {
+        part["output"]
+        for found in arguments.values()
+        for part in found
+        if isinstance(part, dict) and "output" in part
+    }
     plan = {
         "arguments": arguments,
         "dimensions": sorted(details.search_space or {}),
-        "length": len(argv),
         "metrics": "metrics",
         "objective": details.objective.metric,
         "outputs": sorted(outputs),
         "pass_values": runs_standard_tuning(step),
     }
-    return plan, plain
+    return plan, blanked
 
 
 def study_parameters(space: ir.FrozenMap) -> list[dict[str, Any]]:
@@ -143,9 +131,12 @@ def tuning_job(build: Build, step: ir.Step) -> None:
             "write the value without '{{$'",
         )
         return
-    container = step_container(build, step, iface, resolver=TrialResolver(build, iface, step.id))
+    values = values_interface(build, step)
+    resolver = TrialResolver(build, iface, step.id, values)
+    container = step_container(build, step, iface, resolver=resolver)
+    with_values = values_task(build, step, iface, values)
     plan, argv = trial_plan(step, [*container["command"], *container.pop("args", [])])
-    container["command"] = ["python3", "-c", TRIAL_RUNNER, json.dumps(plan, sort_keys=True), *argv]
+    container["command"] = runner_command(plan, argv, with_values)
     vertex_container(build, step, container)
     pools = worker_pool_specs(build, step, iface, container)
     if pools is None:

@@ -10,7 +10,12 @@ from google_cloud_pipeline_components.v1.custom_job import (
 from kfp import dsl
 
 from tests.conformance.kfp_programs.common import ENV_RUNNER
-from tests.conformance.vertex_programs.common import secret_command
+from tests.conformance.vertex_programs.common import (
+    HELPER_IMAGE,
+    JOB_RUNNER,
+    VALUES_PROGRAM,
+    secret_command,
+)
 
 IMAGE = "ghcr.io/acme/forecast:2.0.1"
 ENV = {"LOG_LEVEL": "info"}
@@ -63,11 +68,29 @@ def tune(
     )  # fmt: skip
 
 
+# `--params <the tune's metrics>`: a dict produced at run time cannot go into the job's
+# JSON spec (Vertex fills placeholders in unescaped), so a small task writes it to a file
+# and the job's runner puts it in the argv when the job starts.
 @dsl.container_component
-def train(train: dsl.Input[dsl.Dataset], best: dict, model: dsl.Output[dsl.Model]):
+def train_values(best: dict, values: dsl.Output[dsl.Artifact]):
+    return dsl.ContainerSpec(
+        image=HELPER_IMAGE,
+        command=["python3", "-c", VALUES_PROGRAM],
+        args=["{{$}}", values.path],
+    )
+
+
+TRAIN_PLAN = '{"arguments": {"6": [{"value": "best"}]}, "length": 9, "values": true}'
+
+
+@dsl.container_component
+def train(
+    train: dsl.Input[dsl.Dataset], values: dsl.Input[dsl.Artifact], model: dsl.Output[dsl.Model]
+):
     return dsl.ContainerSpec(
         image=IMAGE,
-        command=["python", "-m", "forecast.train", "--train", train.path, "--params", best,
+        command=["python3", "-c", JOB_RUNNER, TRAIN_PLAN, values.path,
+                 "python", "-m", "forecast.train", "--train", train.path, "--params", "",
                  "--model", model.path],
     )  # fmt: skip
 
@@ -169,7 +192,9 @@ def pipeline(
         _step(per_region, cpu="2", memory="4Gi")
     data = _step(split(data=raw.outputs["raw"])).after(per_region)
     tuned = _retry(tune_job(train=data.outputs["train"]), "22200s")  # 2 tries x 3h + 5m
-    model = _retry(train_job(train=data.outputs["train"], best=tuned.outputs["metrics"]))
+    values = train_values(best=tuned.outputs["metrics"]).set_display_name("train-values")
+    values.set_caching_options(False).after(data)
+    model = _retry(train_job(train=data.outputs["train"], values=values.outputs["values"]))
     scores = _step(evaluate(model=model.outputs["model"], test=data.outputs["test"]))
     # `rmse <= max_rmse and not full_refresh`: dsl.If takes one comparison each.
     with dsl.If(scores.outputs["metrics_rmse"] <= max_rmse):  # noqa: SIM117

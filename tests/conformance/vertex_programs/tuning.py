@@ -11,8 +11,8 @@ from kfp import dsl
 
 from tests.conformance.kfp_programs.common import SCRIPT_RUNNER, standard_script
 from tests.conformance.vertex_programs.common import (
+    JOB_RUNNER,
     REQUIREMENTS_RUNNER,
-    TRIAL_RUNNER,
     best_task,
     study_parameters,
     tuning_job_from_component,
@@ -71,7 +71,7 @@ def split(
 def tune(train: dsl.Input[dsl.Dataset], validation: dsl.Input[dsl.Dataset]):
     return dsl.ContainerSpec(
         image=SKLEARN_IMAGE,
-        command=[*INSTALL, "python3", "-c", TRIAL_RUNNER, json.dumps(PLAN, sort_keys=True),
+        command=[*INSTALL, "python3", "-c", JOB_RUNNER, json.dumps(PLAN, sort_keys=True),
                  *TRAIN_SCRIPT, "--framework", "lightgbm", "--task", "regression",
                  "--train", train.path, "--validation", validation.path, "--model", "",
                  "--metrics", "", "--hyperparameters", HYPERPARAMETERS],

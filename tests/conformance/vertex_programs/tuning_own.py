@@ -13,7 +13,7 @@ from tests.conformance.kfp_programs.common import ENV_RUNNER
 from tests.conformance.vertex_programs.common import (
     BEST_TRIAL_PROGRAM,
     HELPER_IMAGE,
-    TRIAL_RUNNER,
+    JOB_RUNNER,
     best_task,
     study_parameters,
     tuning_job_from_component,
@@ -61,7 +61,7 @@ def split(train: dsl.Output[dsl.Dataset], validation: dsl.Output[dsl.Dataset]):
 def tune(train: dsl.Input[dsl.Dataset], validation: dsl.Input[dsl.Dataset]):
     return dsl.ContainerSpec(
         image=IMAGE,
-        command=["python3", "-c", TRIAL_RUNNER, json.dumps(PLAN, sort_keys=True),
+        command=["python3", "-c", JOB_RUNNER, json.dumps(PLAN, sort_keys=True),
                  "sh", "-c", ENV_RUNNER, "pipespec-env", "", "--",
                  "python", "-m", "fraud.train", f"--train={train.path}",
                  f"--validation={validation.path}", "", "", "", "", ""],
