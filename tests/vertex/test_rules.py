@@ -347,3 +347,46 @@ def test_an_unknown_vertex_key_is_ps200_with_a_hint(tmp_path: Path) -> None:
     assert len(found) == 1 and found[0].span is not None
     assert found[0].span.line == line_of(text, "projekt") and found[0].hint
     assert "project" in found[0].hint
+
+
+def test_a_steps_service_account_is_mapped_to_a_google_one(tmp_path: Path) -> None:
+    """A step's `service_account` is a Kubernetes name: its job runs as the Google account
+    targets.vertex.service_accounts maps it to, else as the run's."""
+    run, own = (f"{who}@acme-ml.iam.gserviceaccount.com" for who in ("pipeline-runs", "trainer"))
+    text = _train("service_account: trainer").replace(
+        "steps:",
+        f"targets:\n  vertex:\n    service_account: {run}\n"
+        f"    service_accounts: {{trainer: {own}}}\nsteps:",
+    )
+    doc, _ = compiled(tmp_path, text)
+    params = doc["components"]["comp-fit"]["inputDefinitions"]["parameters"]
+    assert params["service_account"]["defaultValue"] == own
+    doc, _ = compiled(tmp_path, text.replace("service_account: trainer", "service_account: other"))
+    params = doc["components"]["comp-fit"]["inputDefinitions"]["parameters"]
+    assert (
+        params["service_account"]["defaultValue"] == "pipeline-runs@acme-ml.iam.gserviceaccount.com"
+    )
+
+
+def test_machine_settings_on_a_pipeline_task_are_a_warning(tmp_path: Path) -> None:
+    text = """
+pipespec: 1
+name: plain
+steps:
+  one:
+    kind: container
+    image: busybox:1
+    command: [echo, hi]
+    targets: {vertex: {instance_type: n1-standard-8}}
+"""
+    files, diags = build(tmp_path, text)
+    assert files
+    assert [(d.code, d.severity.value) for d in diags] == [("PS606", "warning")]
+    assert "instance_type" in diags[0].message
+
+
+def test_sunday_as_seven_is_written_as_zero(tmp_path: Path) -> None:
+    from pipespec.backends.vertex.job import vertex_cron
+
+    assert vertex_cron("0 3 * * 7") == "0 3 * * 0"
+    assert vertex_cron("0 3 * * 1-5") == "0 3 * * 1-5"

@@ -65,8 +65,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     Feature.TOLERATIONS: Capability(_EMULATED, f"{_NO_POD}: tolerations are not used"),
     Feature.SERVICE_ACCOUNT: Capability(
         _EMULATED,
-        "a training job runs as the step's service account; other tasks run as the "
-        "run's (targets.vertex.service_account, in the job file)",
+        "a training job or deployed model runs as the Google service account "
+        "targets.vertex.service_accounts maps the step's name to; other tasks (and "
+        "unmapped names) run as the run's (targets.vertex.service_account)",
     ),
     Feature.SECRETS: Capability(
         _NATIVE,

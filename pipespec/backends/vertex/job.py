@@ -35,7 +35,10 @@ def vertex_cron(schedule: str) -> str:
         raise UnsupportedCron(
             f"{schedule!r} uses L, W, # or ?, which Vertex AI's unix cron does not have"
         )
-    return five
+    fields = five.split()
+    if len(fields) == 5 and fields[4] == "7":
+        fields[4] = "0"  # Sunday as 0, the number every unix cron reads as Sunday
+    return " ".join(fields)
 
 
 def _run_identity(options: VertexOptions) -> dict[str, Any]:

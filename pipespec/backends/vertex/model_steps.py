@@ -149,8 +149,9 @@ def deploy_step(build: Build, step: ir.Step) -> None:
     if gpu is not None:
         constants["dedicated_resources_accelerator_type"] = gpu
         constants["dedicated_resources_accelerator_count"] = step.resources.gpu or 1
-    if step.service_account:
-        constants["service_account"] = step.service_account
+    account = tasks.options.account_for(step.service_account)
+    if account:
+        constants["service_account"] = account
     channels = {
         "endpoint": endpoint_channel,
         "model": Channel(artifact_type(VERTEX_MODEL), task=upload, key="model"),

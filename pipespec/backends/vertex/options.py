@@ -63,6 +63,11 @@ class VertexOptions(Options):
     pipeline_root: Annotated[str, Field(pattern=GCS_URI_RE)] | None = None
     # The identity runs (and their training jobs) act as; None: Compute Engine's default.
     service_account: Annotated[str, Field(pattern=SERVICE_ACCOUNT_RE)] | None = None
+    # A step's `service_account` is a Kubernetes name; Vertex runs a job as a Google
+    # service account: this maps the one to the other for the steps' own jobs.
+    service_accounts: dict[str, Annotated[str, Field(pattern=SERVICE_ACCOUNT_RE)]] = Field(
+        default_factory=dict
+    )
     network: Annotated[str, Field(pattern=NETWORK_RE)] | None = None
     encryption_key: Annotated[str, Field(pattern=KMS_KEY_RE)] | None = None
     labels: Annotated[dict[LabelKey, LabelValue], AfterValidator(_check_labels)] = Field(
@@ -83,3 +88,10 @@ class VertexOptions(Options):
     )
     # A scheduled run waits while this many runs of the schedule are still going.
     max_concurrent_runs: Annotated[int, Field(ge=1, le=100)] = 1
+
+    def account_for(self, step_account: str | None) -> str | None:
+        """The Google service account a step's own job runs as: its `service_account`
+        mapped in ``service_accounts``, else the run's."""
+        if step_account is not None and step_account in self.service_accounts:
+            return self.service_accounts[step_account]
+        return self.service_account

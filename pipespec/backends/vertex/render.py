@@ -63,8 +63,26 @@ def model_step_diagnostics(pipeline: ir.Pipeline, options: VertexOptions) -> lis
     return found
 
 
+def unused_machine_settings(pipeline: ir.Pipeline) -> list[Diagnostic]:
+    """`targets.vertex.instance_type`/`instance_count` choose a training job's machines:
+    a pipeline task on Vertex gets its machine from its cpu, memory and GPU."""
+    found: list[Diagnostic] = []
+    for step in pipeline.steps:
+        own = step.target_overrides.get("vertex") or {}
+        if step.kind in ("train", "tune") or not own:
+            continue
+        found.append(Diagnostic(
+            "PS606",
+            f"step '{step.id}' sets targets.vertex {', '.join(sorted(own))}, which only a "
+            "training job (train, tune) uses: this step runs as a pipeline task",
+            step.span, "set the step's resources (cpu, memory, gpu) instead",
+            Severity.WARNING,
+        ))  # fmt: skip
+    return found
+
+
 def render_vertex(pipeline: ir.Pipeline, options: VertexOptions) -> RenderResult:
-    notes = model_step_diagnostics(pipeline, options)
+    notes = [*model_step_diagnostics(pipeline, options), *unused_machine_settings(pipeline)]
     if any(d.severity is Severity.ERROR for d in notes):
         return RenderResult({}, notes)
     build = build_pipeline(pipeline, options, VERTEX)

@@ -115,7 +115,7 @@ def job_defaults(build: Build, step: ir.Step, task: str) -> dict[str, Any]:
     defaults: dict[str, Any] = {"display_name": task}
     if step.timeout_s is not None:
         defaults["timeout"] = f"{step.timeout_s}s"
-    account = step.service_account or options.service_account
+    account = options.account_for(step.service_account)
     if account:
         defaults["service_account"] = account
     if options.network:
