@@ -23,7 +23,12 @@ from pipespec.backends.vertex.models import (
     ModelTasks,
     artifact_type,
 )
-from pipespec.backends.vertex.options import MACHINE_TYPE_RE, VertexOptions
+from pipespec.backends.vertex.options import (
+    LABEL_KEY_RE,
+    LABEL_VALUE_RE,
+    MACHINE_TYPE_RE,
+    VertexOptions,
+)
 
 MODEL_KINDS = ("register", "deploy", "batch_predict")
 
@@ -44,9 +49,8 @@ def _serving(step: ir.Step) -> str:
 
 def _labels(build: Build, step: ir.Step, values: dict[str, str]) -> dict[str, str] | None:
     """Tags as Vertex labels, whose rules are stricter than a tag's: an error if not."""
-    label = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
     for key, value in values.items():
-        if not label.match(key) or not re.match(r"^[a-z0-9_-]{0,63}$", value):
+        if not re.match(LABEL_KEY_RE, key) or not re.match(LABEL_VALUE_RE, value):
             build.error(
                 step,
                 f"step '{step.id}': tag {key}={value!r} is not a Vertex label (lowercase "
