@@ -807,9 +807,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--render-only",
         action="store_true",
-        help="rewrite the README from benchmarks/out/run.json (the last run) without measuring",
+        help="rewrite the README from benchmarks/out/run.json (the last run; with --only-vertex "
+        "its Vertex section from vertex-run.json) without measuring",
     )
     args = parser.parse_args(argv)
+    if args.render_only and args.only_vertex:
+        vertex: dict[str, Any] = json.loads((BENCH / "out" / "vertex-run.json").read_text())
+        text = vertex_report.splice(args.readme.read_text(encoding="utf-8"), vertex)
+        args.readme.write_text(text, encoding="utf-8")
+        return 0
     if args.render_only:
         saved: dict[str, Any] = json.loads((BENCH / "out" / "run.json").read_text())
         args.readme.write_text(render_readme(saved), encoding="utf-8")

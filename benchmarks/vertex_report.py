@@ -25,7 +25,7 @@ def _run_lines(vertex: dict[str, Any]) -> list[str]:
     if not run:
         return []
     return [
-        f"This section comes from its own run: pipespec {run['source']}, on {run['date']} "
+        f"This section comes from its own run (pipespec: {run['source']}) on {run['date']} "
         f"({run['duration_s'] / 60:.0f} min; load average {run['loadavg_start']} at the start, "
         f"{run['loadavg_end']} at the end), the other sections from the run in *Machine*:",
         "",
@@ -39,6 +39,7 @@ def _run_lines(vertex: dict[str, Any]) -> list[str]:
         *run["commands"],
         "```",
         "",
+        *([run["note"], ""] if run.get("note") else []),
     ]
 
 
@@ -49,7 +50,8 @@ def intro(vertex: dict[str, Any]) -> list[str]:
     return [
         "The specs: the ML variant of the benchmark specs (`python -m benchmarks.generate --ml`, "
         "`bench-ml-n<N>.yaml`): the same pipeline with a `vertex` target, every 8th step "
-        "(offset 2) a `kind: train` step (the chain's train command, also writing a `model`) "
+        "(offset 2) a `kind: train` step (the chain's train command without `--run-date`, also "
+        "writing a `model`) "
         "and the last step of each 50-step segment a `kind: deploy` of the segment's last "
         "model to its own endpoint; so per 1000 steps 880 container steps, 100 custom jobs and "
         "20 deploys (each four tasks on Vertex). The plain specs of sections 1–3 are unchanged.",
@@ -200,7 +202,7 @@ def splice(readme: str, vertex: dict[str, Any]) -> str:
         raise ValueError("the README has no Interpretation section")
     if start < 0:
         start = end + 1
-    return readme[:start] + text + readme[end + 1 :]
+    return readme[:start] + text + "\n" + readme[end + 1 :]
 
 
 FILES_ROWS = [
