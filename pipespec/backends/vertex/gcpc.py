@@ -28,6 +28,12 @@ BATCH_PREDICT = "ModelBatchPredictOp"
 def _snapshot() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("gcpc_components.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
+    # A pipeline's components carry no descriptions (kfp keeps them on the pipeline only).
+    for spec in data["components"].values():
+        for section in ("inputDefinitions", "outputDefinitions"):
+            for values in spec.get(section, {}).values():
+                for definition in values.values():
+                    definition.pop("description", None)
     return data
 
 
@@ -36,9 +42,15 @@ def gcpc_version() -> str:
 
 
 def component(name: str) -> dict[str, Any]:
-    """A copy of GCPC component ``name``: ``inputDefinitions``, ``outputDefinitions`` and
-    the executor's ``container``."""
-    return copy.deepcopy(_snapshot()["components"][name])
+    """GCPC component ``name``: copies of its ``inputDefinitions`` and
+    ``outputDefinitions`` (a task changes defaults), and its executor's ``container``,
+    shared (never changed: every task of the component runs the same launcher)."""
+    spec = _snapshot()["components"][name]
+    return {
+        "container": spec["container"],
+        "inputDefinitions": copy.deepcopy(spec["inputDefinitions"]),
+        "outputDefinitions": copy.deepcopy(spec["outputDefinitions"]),
+    }
 
 
 def register_gcpc(
@@ -57,11 +69,6 @@ def register_gcpc(
     component, for the caller to read its definitions.
     """
     spec = component(name)
-    # A pipeline's components carry no descriptions (kfp keeps them on the pipeline only).
-    for section in ("inputDefinitions", "outputDefinitions"):
-        for values in spec.get(section, {}).values():
-            for definition in values.values():
-                definition.pop("description", None)
     inputs = spec["inputDefinitions"]
     for param, value in (defaults or {}).items():
         definition = inputs["parameters"][param]
