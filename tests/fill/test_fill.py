@@ -174,8 +174,8 @@ def test_llm_faults_end_in_a_diagnostic_and_no_write(
 
 def test_dry_run_writes_nothing(churn: Path) -> None:
     with FakeOpenAI(answer_by_step) as fake:
-        code, out, _ = fill("churn/pipeline.yaml", fake, "--dry-run")
-    assert code == 0
+        code, out, err = fill("churn/pipeline.yaml", fake, "--dry-run")
+    assert code == 0, out + err
     assert "+++ churn/pipeline.lock.json (after fill)" in out
     assert not (churn / "pipeline.lock.json").exists()
 
