@@ -9,6 +9,7 @@ Backends never read YAML, call an LLM or write files: ``render`` returns
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pipespec.diagnostics import Diagnostic
@@ -36,12 +37,19 @@ class BackendError(Exception):
 
 def available() -> dict[str, str]:
     """Target name -> 'module:attr', built-ins first, then installed plugins."""
+    found = dict(BUILTIN)
+    for name, value in _plugins():
+        found.setdefault(name, value)
+    return found
+
+
+@cache
+def _plugins() -> tuple[tuple[str, str], ...]:
+    """The installed `pipespec.backends` entry points, read once per process: scanning
+    every installed distribution's metadata costs ~10 ms, and a compile asks several times."""
     from importlib.metadata import entry_points
 
-    found = dict(BUILTIN)
-    for ep in entry_points(group="pipespec.backends"):
-        found.setdefault(ep.name, ep.value)
-    return found
+    return tuple((ep.name, ep.value) for ep in entry_points(group="pipespec.backends"))
 
 
 def backend_class(name: str) -> type[Backend]:
