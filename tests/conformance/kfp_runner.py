@@ -6,92 +6,40 @@ file KFP accepts; see ``kfp_probe.py`` for the fields); ``probe_many(paths)`` do
 files in one process. ``cel_eval(requests)`` evaluates
 trigger conditions and parameter selectors the way KFP's driver does, in one subprocess.
 ``run_module`` / ``run_json`` run any other module of this package in the venv the same way
-(the Vertex probe, the GCPC snapshot).
-
-The probe runs as ``python -s -B -m tests.conformance.kfp_probe`` with a whole new
-environment: ``PYTHONPATH`` is the repository root (the probe's sibling modules live here;
-nothing from pipespec is imported), ``HOME`` a fresh temp directory.
+(the Vertex probe, the GCPC snapshot): they are ``venv_runner``'s, bound to the ``kfp`` venv
+and raising :class:`KfpProbeError` (clean environment, fresh ``HOME``; see there).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.venvs import ensure_venv
+from tests.conformance import venv_runner
+from tests.conformance.venv_runner import DEFAULT_TIMEOUT_S, ROOT, ProbeError
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["DEFAULT_TIMEOUT_S", "ROOT", "KfpProbeError", "run_json", "run_module"]
 VENV = "kfp"
-DEFAULT_TIMEOUT_S = 120.0
-_TAIL = 6000
 
 
-class KfpProbeError(RuntimeError):
+class KfpProbeError(ProbeError):
     """The probe failed, timed out or printed something that is not its JSON answer."""
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TZ": "UTC",
-        "TMPDIR": os.environ.get("TMPDIR", tempfile.gettempdir()),
-    }
 
 
 def run_module(
     module: str, args: Sequence[str], stdin: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> str:
-    """``python -m MODULE ARGS`` in the kfp venv (clean environment, fresh ``HOME``): its
-    stdout, or :class:`KfpProbeError` with the stderr tail when it fails or times out."""
-    python = ensure_venv(VENV)
-    cmd = [str(python), "-s", "-B", "-m", module, *args]
-    home = Path(tempfile.mkdtemp(prefix="pipespec-kfp-home-"))
-    try:
-        proc = subprocess.run(
-            cmd,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=_env(home),
-            cwd=home,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise KfpProbeError(
-            f"{module} timed out after {timeout:g}s: {' '.join(cmd)}\n{_tail(exc.stderr)}"
-        ) from exc
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    if proc.returncode != 0:
-        raise KfpProbeError(
-            f"{module} failed (exit {proc.returncode}): {' '.join(cmd)}\n{_tail(proc.stderr)}"
-        )
-    return proc.stdout
+    """``python -m MODULE ARGS`` in the kfp venv (``venv_runner.run_module``)."""
+    return venv_runner.run_module(VENV, module, args, stdin, timeout, error=KfpProbeError)
 
 
 def run_json(
     module: str, args: Sequence[str], stdin: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> Any:
     """:func:`run_module` for a module that prints one JSON value."""
-    stdout = run_module(module, args, stdin, timeout)
-    try:
-        return json.loads(stdout)
-    except json.JSONDecodeError as exc:
-        raise KfpProbeError(
-            f"{module} printed invalid JSON ({exc})\nstdout:\n{_tail(stdout)}"
-        ) from exc
+    return venv_runner.run_json(VENV, module, args, stdin, timeout, error=KfpProbeError)
 
 
 def _run(args: Sequence[str], stdin: str | None, timeout: float) -> Any:
@@ -137,11 +85,3 @@ def cel_eval(
     if not isinstance(results, list) or len(results) != len(requests):
         raise KfpProbeError(f"KFP probe answered {results!r} to {len(requests)} requests")
     return results
-
-
-def _tail(text: str | bytes | None) -> str:
-    if text is None:
-        return ""
-    if isinstance(text, bytes):
-        text = text.decode(errors="replace")
-    return text if len(text) <= _TAIL else "..." + text[-_TAIL:]
