@@ -1,0 +1,3 @@
+"""Stand-in training entry point for the framework estimator samples."""
+
+print("train")
