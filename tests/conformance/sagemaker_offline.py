@@ -31,6 +31,7 @@ for the build so any other connection attempt fails; both record the attempt, an
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import runpy
@@ -78,8 +79,8 @@ def _refuse_socket(*args: Any, **_: Any) -> Any:
 @contextlib.contextmanager
 def no_network() -> Iterator[None]:
     saved = socket.getaddrinfo, socket.create_connection
-    socket.getaddrinfo = _refuse_socket  # type: ignore[assignment]
-    socket.create_connection = _refuse_socket  # type: ignore[assignment]
+    socket.getaddrinfo = _refuse_socket
+    socket.create_connection = _refuse_socket
     try:
         yield
     finally:
@@ -88,14 +89,14 @@ def no_network() -> Iterator[None]:
 
 def offline_session() -> Any:
     """A ``PipelineSession`` in ``REGION`` with bucket ``BUCKET`` that sends nothing."""
-    import boto3
-    from sagemaker.workflow.pipeline_context import PipelineSession
-
+    # Imported by name: the SDK exists only in the conformance venv (mypy runs outside it).
+    boto3 = importlib.import_module("boto3")
+    context = importlib.import_module("sagemaker.workflow.pipeline_context")
     boto = boto3.Session(
         region_name=REGION, aws_access_key_id="AKIDOFFLINE", aws_secret_access_key="offline"
     )
     boto._session.register("before-send", _refuse_aws)
-    session = PipelineSession(
+    session = context.PipelineSession(
         boto_session=boto, default_bucket=BUCKET, sagemaker_config=SDK_CONFIG
     )
     session._default_bucket = BUCKET  # resolved: default_bucket() must not call S3

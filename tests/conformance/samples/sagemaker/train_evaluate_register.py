@@ -38,7 +38,9 @@ def build(session):
         name="Prep",
         step_args=processor.run(
             code="s3://my-bucket/code/prep.py",
-            inputs=[ProcessingInput(source="s3://my-bucket/raw", destination="/opt/ml/processing/in")],
+            inputs=[
+                ProcessingInput(source="s3://my-bucket/raw", destination="/opt/ml/processing/in")
+            ],
             outputs=[ProcessingOutput(output_name="train", source="/opt/ml/processing/train")],
         ),
     )
