@@ -36,6 +36,10 @@ REGION = "eu-west-1"
 BUCKET = "my-bucket"
 ROLE = "arn:aws:iam::111122223333:role/SageMakerRole"
 UPLOADS: list[str] = []
+SDK_CONFIG: dict[str, Any] = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
 
 
 class _EmptyBody:
@@ -63,7 +67,9 @@ def session() -> PipelineSession:
         aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="dummy", region_name=REGION
     )
     boto.events.register("before-send.s3", _answer_s3)
-    return PipelineSession(boto_session=boto, default_bucket=BUCKET)
+    # An explicit SDK config skips the config-file lookup and opts out of the SDK's telemetry
+    # (an HTTPS GET to an S3 bucket of AWS's on create/upsert/definition, through requests).
+    return PipelineSession(boto_session=boto, default_bucket=BUCKET, sagemaker_config=SDK_CONFIG)
 
 
 def show(pipeline: Pipeline) -> dict[str, Any]:
