@@ -1,0 +1,164 @@
+"""What SageMaker Pipelines does with each language feature: the plan the backend is
+written to (issue 13), as its capability table. Not a registered target yet: the table is
+checked for completeness in tests/sagemaker/test_capabilities.py, and `pipespec explain
+--target sagemaker` will print it once the backend renders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipespec.backends.base import Capability, Support
+from pipespec.ir import Feature
+
+_NATIVE = Support.NATIVE
+_EMULATED = Support.EMULATED
+_UNSUPPORTED = Support.UNSUPPORTED
+_RUNS_ONCE = "the step runs once, as its command, which must act on them itself"
+_NO_POD = "SageMaker jobs run on instances it provisions, with no Kubernetes pod settings"
+
+CAPABILITIES: Mapping[Feature, Capability] = {
+    Feature.CONTAINER_STEP: Capability(
+        _NATIVE, "a ProcessingStep (CreateProcessingJob): the image, its entrypoint and arguments"
+    ),
+    Feature.SCRIPT_STEP: Capability(
+        _NATIVE,
+        "a ProcessingStep whose code input is the script, uploaded to S3 first (the manifest "
+        "beside the definition lists each file and its S3 URI)",
+    ),
+    Feature.PARAMS: Capability(
+        _EMULATED,
+        "pipeline Parameters (String, Integer, Float, Boolean); a list or dict param is a "
+        "String holding its JSON",
+    ),
+    Feature.PARAM_CONSTRAINTS: Capability(
+        _EMULATED, "a String parameter's EnumValues; SageMaker has no pattern check"
+    ),
+    Feature.SCHEDULE: Capability(
+        _NATIVE,
+        "an EventBridge Scheduler schedule whose target starts the pipeline "
+        "(StartPipelineExecution), in the upsert file beside the definition",
+    ),
+    Feature.DATA_DEPENDENCY: Capability(
+        _NATIVE, "a `Get` of the producer's output S3 URI (ProcessingOutputConfig, ModelArtifacts)"
+    ),
+    Feature.ARTIFACT_OUTPUT: Capability(
+        _NATIVE, "a ProcessingOutput (or the model artifacts) on S3"
+    ),
+    Feature.PARAMETER_OUTPUT: Capability(
+        _NATIVE, "a PropertyFile on a processing output, read with JsonGet"
+    ),
+    Feature.MULTIPLE_PARAMETER_OUTPUTS: Capability(
+        _NATIVE, "one PropertyFile per output, each on its own processing output"
+    ),
+    Feature.CONDITION: Capability(
+        _NATIVE,
+        "a ConditionStep (ConditionGreaterThan..., ConditionIn, ConditionNot, ConditionOr) "
+        "over JsonGet of a PropertyFile and Parameters",
+    ),
+    Feature.BRANCH_ELSE: Capability(_NATIVE, "the ConditionStep's ElseSteps"),
+    Feature.TRIGGER_RULE: Capability(
+        _EMULATED,
+        "SageMaker runs a step when every step it depends on succeeded; a join after "
+        "exclusive branches depends on the ConditionStep",
+    ),
+    Feature.ONE_OF_INPUT: Capability(
+        _UNSUPPORTED, "a step cannot read whichever branch of a ConditionStep ran"
+    ),
+    Feature.FAIL_STEP: Capability(_NATIVE, "a FailStep with the message as its ErrorMessage"),
+    Feature.FOREACH_LITERAL: Capability(
+        _EMULATED, "unrolled at compile time: one step per item (SageMaker has no loop)"
+    ),
+    Feature.FOREACH_PARAM: Capability(
+        _UNSUPPORTED, "SageMaker has no loop: a list known only at run time cannot be unrolled"
+    ),
+    Feature.FOREACH_OUTPUT: Capability(
+        _UNSUPPORTED, "SageMaker has no loop: a list known only at run time cannot be unrolled"
+    ),
+    Feature.FOREACH_PARALLELISM: Capability(
+        _EMULATED, "the unrolled steps run as SageMaker schedules them: the bound is not kept"
+    ),
+    Feature.FOREACH_MAPPING_ITEMS: Capability(_NATIVE, "each unrolled step gets its item's keys"),
+    Feature.FOREACH_FAN_IN: Capability(
+        _EMULATED, "the unrolled steps' outputs, joined with Std:Join into one JSON list"
+    ),
+    Feature.AFTER: Capability(_NATIVE, "DependsOn"),
+    Feature.RETRIES: Capability(
+        _NATIVE, "RetryPolicies: StepRetryPolicy and SageMakerJobStepRetryPolicy, with the delay"
+    ),
+    Feature.TIMEOUT: Capability(_NATIVE, "the job's StoppingCondition.MaxRuntimeInSeconds"),
+    Feature.RESOURCES: Capability(
+        _EMULATED, "the smallest ML instance type that holds the step's cpu and memory"
+    ),
+    Feature.GPU: Capability(_NATIVE, "an ML instance type with that many GPUs"),
+    Feature.ACCELERATOR: Capability(
+        _NATIVE,
+        "an ML instance family with that GPU (nvidia-t4 -> ml.g4dn, nvidia-a10g -> ml.g5...)",
+    ),
+    Feature.INSTANCE_TYPE: Capability(_NATIVE, "the job's InstanceType"),
+    Feature.INSTANCE_COUNT: Capability(_NATIVE, "the job's InstanceCount"),
+    Feature.INSTANCE_PARAMS: Capability(
+        _NATIVE, "InstanceType and InstanceCount from a pipeline Parameter (a `Get`)"
+    ),
+    Feature.RESOURCE_LIMITS: Capability(
+        _EMULATED, "an instance is the step's own: limits are the instance's size"
+    ),
+    Feature.NODE_SELECTOR: Capability(_EMULATED, f"{_NO_POD}: node_selector is not used"),
+    Feature.TOLERATIONS: Capability(_EMULATED, f"{_NO_POD}: tolerations are not used"),
+    Feature.SERVICE_ACCOUNT: Capability(
+        _EMULATED, "every job runs as the pipeline's execution role (targets.sagemaker.role_arn)"
+    ),
+    Feature.CACHE: Capability(_NATIVE, "the step's CacheConfig"),
+    Feature.SECRETS: Capability(
+        _NATIVE,
+        "a Secrets Manager ARN (the secret's `aws:` mapping) passed by reference and read "
+        "when the job starts, never a value in the definition",
+    ),
+    Feature.TUNE_NATIVE: Capability(
+        _NATIVE,
+        "a TuningStep (CreateHyperParameterTuningJob): ranges from the search space, the "
+        "objective metric with its regex, max and parallel jobs; the best model by "
+        "get_top_model_s3_uri",
+    ),
+    Feature.TUNE_OWN_COMMAND: Capability(
+        _EMULATED,
+        "a TrainingStep; the objective, search space and trial counts are not passed; "
+        + _RUNS_ONCE,
+    ),
+    Feature.TUNE_TRIAL_VALUES: Capability(
+        _NATIVE, "a TuningStep: each training job gets its values as hyperparameters"
+    ),
+    Feature.TUNE_BEST_HYPERPARAMETERS: Capability(
+        _EMULATED, "read from the tuning job's BestTrainingJob by a small processing step"
+    ),
+    Feature.HYPERPARAMETERS_OWN_COMMAND: Capability(
+        _NATIVE, "the TrainingStep's HyperParameters (SageMaker passes them to the container)"
+    ),
+    Feature.INGEST_SOURCE_OWN_COMMAND: Capability(
+        _EMULATED, f"the source is not passed to the job; {_RUNS_ONCE}"
+    ),
+    Feature.DEPLOY_ENDPOINT: Capability(
+        _NATIVE,
+        "a ModelStep (CreateModel), then the endpoint config and endpoint by the documented "
+        "pattern",
+    ),
+    Feature.MONITOR_DRIFT: Capability(
+        _EMULATED,
+        "a QualityCheckStep where the drift metric has a Model Monitor equivalent, else the "
+        "step's command as a processing job",
+    ),
+    Feature.MONITOR_SCHEDULE: Capability(
+        _EMULATED, "the step runs once per pipeline run, not on its own schedule"
+    ),
+    Feature.REGISTER_MODEL: Capability(
+        _NATIVE,
+        "RegisterModel (CreateModelPackage): the model package group, approval status, "
+        "inference specification and metrics",
+    ),
+    Feature.BATCH_PREDICT: Capability(_NATIVE, "a TransformStep (CreateTransformJob)"),
+    Feature.SERVING_IMAGE: Capability(
+        _NATIVE, "the model's inference image (CreateModel, the model package)"
+    ),
+    Feature.MODEL_FIELDS_OWN_COMMAND: Capability(
+        _NATIVE, "the model fields go to SageMaker's own steps; the step's own command is not run"
+    ),
+}
