@@ -31,13 +31,15 @@ def _holds(cond: dict[str, Any], env: dict[str, Any]) -> bool:
     if kind == "Or":
         return any(_holds(c, env) for c in cond["Conditions"])
     left, right = _value(cond["LeftValue"], env), _value(cond["RightValue"], env)
-    return {
-        "Equals": left == right,
-        "GreaterThan": left > right,
-        "GreaterThanOrEqualTo": left >= right,
-        "LessThan": left < right,
-        "LessThanOrEqualTo": left <= right,
-    }[kind]
+    return bool(
+        {
+            "Equals": left == right,
+            "GreaterThan": left > right,
+            "GreaterThanOrEqualTo": left >= right,
+            "LessThan": left < right,
+            "LessThanOrEqualTo": left <= right,
+        }[kind]
+    )
 
 
 def _json_get(step: str, output: str, key: str | None) -> Any:
