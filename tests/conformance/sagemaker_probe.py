@@ -9,6 +9,8 @@ does that)::
     python -m tests.conformance.sagemaker_probe --many < [PATH, ...]  # {PATH: report}
     python -m tests.conformance.sagemaker_probe --build OUTDIR SAMPLE.py ...  # build each
             # sample's pipeline offline with the SDK to OUTDIR/<stem>.json (sagemaker_offline)
+    python -m tests.conformance.sagemaker_probe --corrections DEFINITION.json ...
+            # per schema correction: does some definition need it?
 
 A report is ``{"problems": [...], "steps": {name: type}, "size": chars, "max_size": chars}``:
 
@@ -32,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.sagemaker_probe_schema import schema_problems
+from tests.conformance.sagemaker_probe_schema import corrections_needed, schema_problems
 from tests.conformance.sagemaker_probe_shapes import (
     API,
     PROPERTIES,
@@ -215,6 +217,9 @@ def main(argv: Sequence[str]) -> int:
 
         written = build_samples(Path(argv[1]), [Path(p) for p in argv[2:]])
         print(json.dumps(written))
+    elif argv[:1] == ["--corrections"]:
+        texts = [Path(p).read_text(encoding="utf-8") for p in argv[1:]]
+        print(json.dumps(corrections_needed([json.loads(t) for t in texts])))
     elif argv[:1] == ["--many"]:
         paths = json.loads(sys.stdin.read())
         print(json.dumps({p: probe_text(Path(p).read_text(encoding="utf-8")) for p in paths}))

@@ -235,6 +235,23 @@ def schema_problems(definition: Json) -> list[str]:
     return sorted(set(problems))
 
 
+def corrections_needed(definitions: list[Json]) -> list[dict[str, Any]]:
+    """Per correction: whether some definition fails the schema corrected by all the others
+    (a correction nobody needs any more should go)."""
+    jsonschema = importlib.import_module("jsonschema")
+    original = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    report = []
+    for index, (op, pointer, _value, why) in enumerate(CORRECTIONS):
+        others = CORRECTIONS[:index] + CORRECTIONS[index + 1 :]
+        try:
+            validator = jsonschema.Draft7Validator(apply(original, others))
+            needed = any(not validator.is_valid(d) for d in definitions)
+        except Exception:  # e.g. a $ref to the definition this correction adds
+            needed = True
+        report.append({"op": op, "at": pointer, "why": why, "needed": needed})
+    return report
+
+
 def _explain(error: Any) -> Iterator[tuple[list[Any], str]]:
     if error.validator == "oneOf":
         branch = _branch_of(error)
