@@ -48,7 +48,7 @@ bias = ClarifyCheckStep(
 )
 show(
     Pipeline(
-        name="checks",
+        name="ref-checks",
         parameters=[skip, register_new],
         steps=[quality, bias],
         sagemaker_session=sess,

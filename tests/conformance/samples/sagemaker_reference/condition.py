@@ -60,7 +60,7 @@ check = ConditionStep(
 )
 show(
     Pipeline(
-        name="condition",
+        name="ref-condition",
         parameters=[threshold, stage],
         steps=[evaluate, check],
         sagemaker_session=sess,

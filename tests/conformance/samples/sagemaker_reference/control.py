@@ -78,6 +78,9 @@ third = ProcessingStep(
 )
 show(
     Pipeline(
-        name="control", parameters=[prefix], steps=[first, second, third], sagemaker_session=sess
+        name="ref-control",
+        parameters=[prefix],
+        steps=[first, second, third],
+        sagemaker_session=sess,
     )
 )

@@ -56,7 +56,7 @@ lambda_deploy = LambdaStep(
 )
 show(
     Pipeline(
-        name="deploy",
+        name="ref-deploy",
         steps=[create, config, endpoint, lambda_deploy],
         sagemaker_session=sess,
     )

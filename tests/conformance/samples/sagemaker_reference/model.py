@@ -83,7 +83,7 @@ transform = TransformStep(
 
 show(
     Pipeline(
-        name="model",
+        name="ref-model",
         parameters=[approval],
         steps=[train, create, register, legacy, transform],
         sagemaker_session=sess,

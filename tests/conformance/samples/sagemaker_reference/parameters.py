@@ -23,7 +23,7 @@ allowed = ParameterString(
 
 fail = FailStep(name="Stop", error_message=Join(on=" ", values=["threshold", threshold, region]))
 pipeline = Pipeline(
-    name="params",
+    name="ref-params",
     parameters=[region, bucket, count, threshold, flag, allowed],
     steps=[fail],
     sagemaker_session=sess,

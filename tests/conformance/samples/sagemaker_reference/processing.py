@@ -67,7 +67,7 @@ evaluate = ProcessingStep(name="Evaluate", step_args=eval_args, property_files=[
 
 show(
     Pipeline(
-        name="processing",
+        name="ref-processing",
         parameters=[input_uri, count],
         steps=[prep, evaluate],
         sagemaker_session=sess,

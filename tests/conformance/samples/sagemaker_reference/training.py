@@ -76,6 +76,9 @@ train_sk = TrainingStep(
 
 show(
     Pipeline(
-        name="training", parameters=[eta], steps=[prep, train_xgb, train_sk], sagemaker_session=sess
+        name="ref-training",
+        parameters=[eta],
+        steps=[prep, train_xgb, train_sk],
+        sagemaker_session=sess,
     )
 )

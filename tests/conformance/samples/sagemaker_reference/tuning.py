@@ -56,4 +56,4 @@ best = Model(
 )
 create = ModelStep(name="BestModel", step_args=best.create(instance_type="ml.m5.large"))
 
-show(Pipeline(name="tuning", steps=[tune, create], sagemaker_session=sess))
+show(Pipeline(name="ref-tuning", steps=[tune, create], sagemaker_session=sess))
