@@ -3,6 +3,10 @@ container at an uploaded sourcedir.tar.gz (env SAGEMAKER_SUBMIT_DIRECTORY); PyTo
 model_data from a step adds a repack training step (model.tar.gz rebuilt with the code inside,
 at run time) before CreateModel."""
 
+import os
+import shutil
+import tempfile
+
 from _offline import ROLE, session, show
 from sagemaker.pytorch.model import PyTorchModel
 from sagemaker.sklearn.model import SKLearnModel
@@ -11,6 +15,9 @@ from sagemaker.workflow.parameters import ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 
 sess = session()
+# The repack writes _repack_model.py and its launcher into source_dir: give it a copy.
+scratch = tempfile.mkdtemp(prefix="repack-")
+torch_code = shutil.copytree("code", os.path.join(scratch, "code"))
 model = SKLearnModel(
     model_data="s3://my-bucket/models/model.tar.gz",
     entry_point="train.py",  # stands in for an inference script
@@ -24,7 +31,7 @@ model_uri = ParameterString(name="ModelUri", default_value="s3://my-bucket/model
 torch = PyTorchModel(
     model_data=model_uri,  # a pipeline variable: the repack is deferred to run time
     entry_point="train.py",
-    source_dir="code",
+    source_dir=torch_code,
     framework_version="2.1",
     py_version="py310",
     role=ROLE,
