@@ -99,6 +99,15 @@ CORRECTIONS: list[tuple[str, str, Json, str]] = [
         "A condition's LeftValue/RightValue is a JsonGet of a property file.",
     ),
     (
+        "append",
+        "/definitions/ConditionStep/properties/Arguments/properties/IfSteps/items/oneOf",
+        {"$ref": "#/definitions/CreateModelStep"},
+        "A condition's branch may hold a Model step (ModelStep(step_args=model.create(...)) "
+        "in if_steps, as in AWS's abalone example); the schema lists only Training, Fail, "
+        "Processing, Transform and RegisterModel there. (ElseSteps has the same gap, "
+        "uncorrected until a sample needs it: every correction must stay needed.)",
+    ),
+    (
         "set",
         "/properties/PipelineExperimentConfig",
         {

@@ -1,17 +1,21 @@
 """Process, train, evaluate; register the model if its accuracy is high enough, else fail.
 
 Steps: ProcessingStep (ScriptProcessor), TrainingStep (Estimator), ProcessingStep with a
-PropertyFile, ConditionStep on JsonGet, RegisterModel, FailStep. ``build(session)`` is called
-by ``sagemaker_probe --build`` with an offline ``PipelineSession``.
+PropertyFile, ConditionStep on JsonGet whose branches hold RegisterModel and a ModelStep
+(Model.create: a Model step inside a condition, as AWS's abalone example has it), FailStep.
+``build(session)`` is called by ``sagemaker_probe --build`` with an offline
+``PipelineSession``.
 """
 
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
+from sagemaker.model import Model
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
 from sagemaker.workflow.fail_step import FailStep
 from sagemaker.workflow.functions import Join, JsonGet
+from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.properties import PropertyFile
@@ -84,6 +88,13 @@ def build(session):
         model_package_group_name="churn",
         approval_status="PendingManualApproval",
     )
+    model = Model(
+        image_uri=IMAGE,
+        model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
+        role=ROLE,
+        sagemaker_session=session,
+    )
+    create = ModelStep(name="CreateModel", step_args=model.create(instance_type="ml.m5.large"))
     fail = FailStep(
         name="TooInaccurate",
         error_message=Join(on=" ", values=["accuracy below", threshold]),
@@ -92,7 +103,7 @@ def build(session):
     check = ConditionStep(
         name="CheckAccuracy",
         conditions=[ConditionGreaterThanOrEqualTo(left=accuracy, right=threshold)],
-        if_steps=[register],
+        if_steps=[register, create],
         else_steps=[fail],
     )
     return Pipeline(
