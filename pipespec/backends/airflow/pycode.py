@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from pipespec.backends.trials import SAMPLE_TRIALS
 from pipespec.pysafe import Code, comment, py_ident, py_literal, python_header
 
 
@@ -79,4 +80,6 @@ def environment() -> Any:
     env.filters["ident"] = py_ident
     env.filters["comment"] = comment
     env.filters["python_header"] = python_header
+    # pipespec's own helper code, written once for the targets that share it.
+    env.globals["sample_trials"] = Code(SAMPLE_TRIALS.rstrip("\n"))
     return env

@@ -9,30 +9,11 @@ KFP passes to the pod unchanged (see steps.py on placeholders in arguments).
 from __future__ import annotations
 
 # `<tune>-trials`: max_trials sets drawn from the search space, seeded by the pipeline and
-# step names so every run (and Airflow's `<step>.trials`) draws the same ones.
-TRIALS_PROGRAM = """\
-import json, math, os, random, sys
-space = json.loads(os.environ["PIPESPEC_SEARCH_SPACE"])
-rng = random.Random(int(os.environ["PIPESPEC_SEED"]))
-trials = []
-for _ in range(int(os.environ["PIPESPEC_TRIALS"])):
-    trial = {}
-    for name in sorted(space):
-        dim = space[name]
-        if dim["type"] == "categorical":
-            trial[name] = rng.choice(dim["values"])
-            continue
-        low, high = dim["min"], dim["max"]
-        if dim.get("scale") == "log":
-            value = math.exp(rng.uniform(math.log(low), math.log(high)))
-        else:
-            value = rng.uniform(low, high)
-        trial[name] = round(value) if dim["type"] == "int" else value
-    trials.append(trial)
-os.makedirs(os.path.dirname(sys.argv[1]) or ".", exist_ok=True)
-with open(sys.argv[1], "w") as out:
-    json.dump(trials, out)
-"""
+# step names so every run (and Airflow's `<step>.trials`) draws the same ones: the sampler
+# Airflow's DAG files carry too (pipespec/backends/trials.py).
+from pipespec.backends.trials import TRIALS_PROGRAM
+
+__all__ = ["BEST_PROGRAM", "FAIL_PROGRAM", "TRIALS_PROGRAM"]
 
 # `<tune>-best`: reads the executor input ({{$}}): every trial's outputs (lists, in trial
 # order), picks the trial by the objective, and writes its outputs as the step's own.

@@ -3,14 +3,15 @@ trials, picking the best trial, failing a run), the scripts steps ship inline, a
 two shell wrappers pipespec runs them with.
 
 The helper programs are pipespec's own constants, not a mapping choice, so they are read
-from ``pipespec/backends/kfp_ir/helpers.py`` (parsed, not imported: pipespec is not
-installed in the kfp venv) rather than copied; the scripts are the files the
-examples pin (``examples/*/scripts``) and the catalog's standard scripts.
+from ``pipespec/backends/kfp_ir/helpers.py`` and ``pipespec/backends/trials.py`` (read, not
+imported: pipespec is not installed in the kfp venv) rather than copied; the scripts are
+the files the examples pin (``examples/*/scripts``) and the catalog's standard scripts.
 """
 
 import ast
 import hashlib
 import json
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,11 @@ def _helper_constants() -> dict[str, str]:
 
 
 _CONSTANTS = _helper_constants()
-TRIALS_PROGRAM = _CONSTANTS["TRIALS_PROGRAM"]
+# The trial sampler is shared with Airflow's DAG files: pipespec/backends/trials.py, a
+# module that imports nothing, run here where pipespec is not installed.
+TRIALS_PROGRAM = str(
+    runpy.run_path(str(ROOT / "pipespec" / "backends" / "trials.py"))["TRIALS_PROGRAM"]
+)
 BEST_PROGRAM = _CONSTANTS["BEST_PROGRAM"]
 FAIL_PROGRAM = _CONSTANTS["FAIL_PROGRAM"]
 
