@@ -41,6 +41,28 @@ _PA = "/definitions/ProcessingArgs/properties"
 CORRECTIONS: list[tuple[str, str, Json, str]] = [
     (
         "set",
+        "/definitions/RetryPolicy/properties/ExceptionType",
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "string",
+                "enum": [
+                    "Step.SERVICE_FAULT",
+                    "Step.THROTTLING",
+                    "SageMaker.JOB_INTERNAL_ERROR",
+                    "SageMaker.CAPACITY_ERROR",
+                    "SageMaker.RESOURCE_LIMIT",
+                    "Emr.RESOURCE_LIMIT",
+                ],
+            },
+        },
+        "The schema types ExceptionType as one string; the SDK's StepRetryPolicy and "
+        "SageMakerJobStepRetryPolicy write a list of them (sagemaker.workflow.retry "
+        "RetryPolicy.to_request), one policy covering several fault types. The enum is kept.",
+    ),
+    (
+        "set",
         "/definitions/JoinFunction/properties/Std:Join",
         {
             "type": "object",

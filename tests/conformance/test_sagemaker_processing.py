@@ -93,3 +93,39 @@ def test_a_broken_reference_is_caught(tmp_path: Path) -> None:
     inputs = doc["Steps"][1]["Arguments"]["ProcessingInputs"]
     inputs[0]["S3Input"]["S3Uri"] = {"Get": "Steps.nope.ProcessingOutputConfig.Outputs"}
     assert _probe(tmp_path, doc)["problems"]
+
+
+CONTROL = """
+pipespec: 1
+name: controlled
+steps:
+  work:
+    kind: container
+    description: Does the work
+    image: python:3.12-slim
+    command: [python, -c, "print(1)"]
+    retries: 3
+    retry_delay: 30s
+    cache: true
+  stop:
+    kind: fail
+    message: "the work was not good enough: \\"quoted\\" ${HOME}"
+    after: [work]
+"""
+
+
+def test_retries_cache_description_and_fail_steps(tmp_path: Path) -> None:
+    doc = definition(_context(ir_of(tmp_path, CONTROL)))
+    report = _probe(tmp_path, doc)
+    assert report["problems"] == [], "\\n".join(report["problems"])
+    work, stop = doc["Steps"]
+    assert work["Description"] == "Does the work"
+    assert work["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}
+    assert [p["IntervalSeconds"] for p in work["RetryPolicies"]] == [30, 30]
+    assert {p["MaxAttempts"] for p in work["RetryPolicies"]} == {3}
+    assert stop == {
+        "Name": "stop",
+        "Type": "Fail",
+        "Arguments": {"ErrorMessage": 'the work was not good enough: "quoted" ${HOME}'},
+        "DependsOn": ["work"],
+    }

@@ -83,7 +83,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.AFTER: Capability(_NATIVE, "DependsOn"),
     Feature.RETRIES: Capability(
-        _NATIVE, "RetryPolicies: StepRetryPolicy and SageMakerJobStepRetryPolicy, with the delay"
+        _EMULATED,
+        "RetryPolicies with the delay; SageMaker retries only service and job faults "
+        "(throttling, capacity, internal errors), not a container that exits non-zero",
     ),
     Feature.TIMEOUT: Capability(_NATIVE, "the job's StoppingCondition.MaxRuntimeInSeconds"),
     Feature.RESOURCES: Capability(

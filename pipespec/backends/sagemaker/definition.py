@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipespec import ir
+from pipespec.backends.sagemaker.control import fail_step, step_settings
 from pipespec.backends.sagemaker.instances import InstanceError, instance_for
 from pipespec.backends.sagemaker.parameters import get, parameters
 from pipespec.backends.sagemaker.processing import Context, processing_step
@@ -38,9 +39,13 @@ def definition(ctx: Context) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     default = ctx.instance_type
     for step in ctx.pipeline.steps:
-        ctx.instance_type = _instance(ctx, step)
-        entry = processing_step(ctx, step)
-        ctx.instance_type = default
+        if step.kind == "fail":
+            entry = fail_step(step)
+        else:
+            ctx.instance_type = _instance(ctx, step)
+            entry = processing_step(ctx, step)
+            ctx.instance_type = default
+            entry.update(step_settings(step, job=True))
         depends = _depends_on(step)
         if depends:
             entry["DependsOn"] = depends
