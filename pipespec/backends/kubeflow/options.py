@@ -16,6 +16,9 @@ from pipespec.backends.base import Options
 # failing a run with a message): their code is pipespec's, inline; only Python is needed.
 DEFAULT_HELPER_IMAGE = "python:3.11-slim"
 DEFAULT_EXPERIMENT = "Default"
+# An image reference has no spaces or braces: `{{$...}}` here could be read by KFP's
+# driver (or Vertex) as a placeholder for the image. Both KFP targets take one.
+HelperImage = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")]
 
 
 class KubeflowOptions(Options):
@@ -24,11 +27,7 @@ class KubeflowOptions(Options):
     # Where runs keep artifacts (the PipelineSpec's defaultPipelineRoot); None: the
     # cluster's default bucket.
     pipeline_root: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
-    # An image reference has no spaces or braces: `{{$...}}` here could be read by KFP's
-    # driver as a placeholder for the image.
-    helper_image: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")] = (
-        DEFAULT_HELPER_IMAGE
-    )
+    helper_image: HelperImage = DEFAULT_HELPER_IMAGE
     # Used by the schedule script beside the pipeline file (a recurring run lives in an
     # experiment, in a namespace on multi-user installs).
     experiment: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_EXPERIMENT

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipespec import ir
+from pipespec.backends import k8s
 
 _GIB = 1 << 30
 
@@ -60,7 +61,7 @@ class InstanceError(ValueError):
 def instance_for(resources: ir.Resources) -> str | None:
     """The smallest instance type that holds ``resources``; None when it asks for nothing
     (the target's default applies)."""
-    gpus = resources.gpu or (1 if resources.accelerator else 0)
+    gpus = k8s.gpu_count(resources)
     if not gpus and resources.cpu is None and resources.memory_bytes is None:
         return None
     family = GENERAL if not gpus else GPU_FAMILIES[resources.accelerator or DEFAULT_GPU]

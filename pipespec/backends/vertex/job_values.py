@@ -23,6 +23,7 @@ from pipespec.backends.kfp_ir.state import Build
 from pipespec.backends.kfp_ir.steps import Interface, KfpResolver
 from pipespec.backends.kfp_ir.tasks import register_task
 from pipespec.backends.kfp_ir.wiring import Channel
+from pipespec.backends.vertex.machines import param_of
 from pipespec.backends.vertex.programs import VALUES_PROGRAM
 
 # NUL never occurs in spec text (PS214): it marks where JOB_RUNNER puts a value.
@@ -180,16 +181,13 @@ def runner_command(plan: dict[str, Any], argv: list[str], with_values: bool) -> 
 def check_machine_param(build: Build, step: ir.Step) -> bool:
     """A machine type chosen per run goes into the job's spec as a placeholder (it is not
     in the command, so no file can carry it): its param needs a plain ``enum``."""
-    import re
-
-    chosen = (step.target_overrides.get("vertex") or {}).get("instance_type")
-    match = re.match(r"^\$\{params\.([a-z_][a-z0-9_]{0,62})\}$", chosen or "")
-    if match is None or param_ok(build, match.group(1)):
+    name = param_of((step.target_overrides.get("vertex") or {}).get("instance_type"))
+    if name is None or param_ok(build, name):
         return True
     build.error(
         step,
-        f"step '{step.id}': the machine type comes from param '{match.group(1)}', whose "
+        f"step '{step.id}': the machine type comes from param '{name}', whose "
         "value Vertex writes into the training job's JSON spec unescaped",
-        f"give param '{match.group(1)}' an `enum` of machine types",
+        f"give param '{name}' an `enum` of machine types",
     )
     return False

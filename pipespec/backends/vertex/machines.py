@@ -26,8 +26,8 @@ ACCELERATORS = {
     "nvidia-h100": "NVIDIA_H100_80GB",
 }
 _GIB = 1 << 30
-# A machine type chosen per run: the param's value reaches the job as an input.
-_PARAM_VALUE_RE = re.compile(r"^\$\{params\.[a-z_][a-z0-9_]{0,62}\}$")
+# A machine type or count chosen per run: the param's value reaches the job as an input.
+_PARAM_VALUE_RE = re.compile(r"^\$\{params\.([a-z_][a-z0-9_]{0,62})\}$")
 # N1 shapes (vCPUs); standard has 3.75 GB per vCPU, highmem 6.5 GB.
 _N1_SIZES = (2, 4, 8, 16, 32, 64, 96)
 _N1_MEMORY_GB = {"standard": 3.75, "highmem": 6.5}
@@ -49,6 +49,12 @@ ENDPOINT_SIZES = {
     "large": "n1-standard-8",
     "xlarge": "n1-standard-16",
 }
+
+
+def param_of(value: object) -> str | None:
+    """The param a ``targets.vertex`` value names when it is exactly ``${params.NAME}``."""
+    match = _PARAM_VALUE_RE.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else None
 
 
 class MachineError(ValueError):
@@ -99,7 +105,7 @@ def machine_for(step: ir.Step, default: str) -> Machine:
     if isinstance(own, str):
         # Checked here: it reaches the job's worker pool, where Vertex would substitute a
         # `{{$` and reject a malformed name only when the step runs.
-        if not (re.match(MACHINE_TYPE_RE, own) or _PARAM_VALUE_RE.match(own)):
+        if not (re.match(MACHINE_TYPE_RE, own) or param_of(own)):
             raise MachineError(
                 f"instance_type {own!r} is not a Vertex machine type (such as n1-standard-8) "
                 "or ${params.NAME}"

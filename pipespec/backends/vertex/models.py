@@ -22,15 +22,13 @@ from pipespec.backends.kfp_ir.steps import Interface
 from pipespec.backends.kfp_ir.tasks import register_task, task_spec
 from pipespec.backends.kfp_ir.wiring import Channel
 from pipespec.backends.vertex import gcpc
-from pipespec.backends.vertex.options import VertexOptions
+from pipespec.backends.vertex.options import LOCATED_RE, VertexOptions
 from pipespec.backends.vertex.programs import MODEL_PROGRAM
 
 CONTAINER_MODEL = "google.UnmanagedContainerModel"
 VERTEX_MODEL = "google.VertexModel"
 VERTEX_ENDPOINT = "google.VertexEndpoint"
-MODEL_NAME_RE = re.compile(
-    r"^projects/[a-z0-9-]{1,30}/locations/[a-z0-9-]{1,30}/models/[A-Za-z0-9_-]{1,128}$"
-)
+MODEL_NAME_RE = re.compile(LOCATED_RE + r"models/[A-Za-z0-9_-]{1,128}$")
 # Kinds whose outputs Vertex's services produce under their own names.
 MODEL_OUTPUTS = {"register": "model_version", "deploy": "endpoint"}
 PREDICTIONS_FORMAT = "jsonl"

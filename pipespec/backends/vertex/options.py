@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from pipespec.backends.base import Options
-from pipespec.backends.kubeflow.options import DEFAULT_HELPER_IMAGE
+from pipespec.backends.kubeflow.options import DEFAULT_HELPER_IMAGE, HelperImage
 
 # Google Cloud's rules, checked here so a bad value is an error at its line, not a
 # rejected API call after the pipeline was deployed.
@@ -28,7 +28,9 @@ KMS_KEY_RE = (
 GCS_URI_RE = r"^gs://[a-z0-9][a-z0-9._-]{1,221}(/[^\s{}]*)?$"
 # A machine type: a family and a shape (n1-standard-8, a2-highgpu-1g, g2-standard-4).
 MACHINE_TYPE_RE = r"^[a-z][a-z0-9]*-[a-z0-9-]+$"
-ENDPOINT_RE = r"^projects/[a-z0-9-]{1,30}/locations/[a-z0-9-]{1,30}/endpoints/[0-9]{1,20}$"
+# A Vertex resource's name: projects/P/locations/L/<collection>/<id>.
+LOCATED_RE = r"^projects/[a-z0-9-]{1,30}/locations/[a-z0-9-]{1,30}/"
+ENDPOINT_RE = LOCATED_RE + r"endpoints/[0-9]{1,20}$"
 LABEL_KEY_RE = r"^[a-z][a-z0-9_-]{0,62}$"
 LABEL_VALUE_RE = r"^[a-z0-9_-]{0,63}$"
 MAX_LABELS = 64
@@ -83,9 +85,7 @@ class VertexOptions(Options):
     # Endpoints that exist already, by the name a deploy step's `endpoint.name` gives:
     # the deploy adds the model to it instead of creating an endpoint on every run.
     endpoints: dict[str, Annotated[str, Field(pattern=ENDPOINT_RE)]] = Field(default_factory=dict)
-    helper_image: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")] = (
-        DEFAULT_HELPER_IMAGE
-    )
+    helper_image: HelperImage = DEFAULT_HELPER_IMAGE
     # A scheduled run waits while this many runs of the schedule are still going.
     max_concurrent_runs: Annotated[int, Field(ge=1, le=100)] = 1
 

@@ -8,7 +8,6 @@ Vertex resolves the step's KFP placeholders (its inputs' paths under ``/gcs``).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pipespec import ir
@@ -25,12 +24,11 @@ from pipespec.backends.vertex.job_values import (
     values_interface,
     values_task,
 )
-from pipespec.backends.vertex.machines import MachineError, machine_for, replica_count
+from pipespec.backends.vertex.machines import MachineError, machine_for, param_of, replica_count
 from pipespec.backends.vertex.options import VertexOptions
 
 # GCPC's defaults for a custom job's boot disk (create_custom_training_job_from_component).
 BOOT_DISK = {"boot_disk_size_gb": 100.0, "boot_disk_type": "pd-ssd"}
-_PARAM_RE = re.compile(r"^\$\{params\.([a-z_][a-z0-9_]{0,62})\}$")
 
 
 def options_of(build: Build) -> VertexOptions:
@@ -41,10 +39,9 @@ def options_of(build: Build) -> VertexOptions:
 def _param_value(iface: Interface, build: Build, value: Any) -> Any:
     """``${params.NAME}`` (instance type or count chosen per run) as the placeholder of
     a component input fed by that param; any other value as it is."""
-    match = _PARAM_RE.match(value) if isinstance(value, str) else None
-    if match is None:
+    name = param_of(value)
+    if name is None:
         return value
-    name = match.group(1)
     iface.take_channel(f"param-{name}", build.param_channel(name))
     return f"{{{{$.inputs.parameters['param-{name}']}}}}"
 

@@ -1,28 +1,6 @@
 """examples/minimal for Vertex AI: download a CSV, count its rows (plain container tasks,
-as on Kubeflow)."""
+as on Kubeflow, so the Kubeflow program is the Vertex one)."""
 
-from kfp import dsl
+from tests.conformance.kfp_programs.minimal import pipeline
 
-IMAGE = "python:3.12-slim"
-DOWNLOAD = "import urllib.request, sys; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])"
-
-
-@dsl.container_component
-def download(data: dsl.Output[dsl.Dataset]):
-    return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-c", DOWNLOAD, "https://example.com/data.csv", data.path],
-    )
-
-
-@dsl.container_component
-def count(data: dsl.Input[dsl.Dataset]):
-    return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-c", "import sys; print(sum(1 for _ in open(sys.argv[1])))", data.path],
-    )
-
-
-@dsl.pipeline(name="minimal", description="Download a CSV and count its rows")
-def pipeline():
-    count(data=download().outputs["data"])
+__all__ = ["pipeline"]
