@@ -1,0 +1,102 @@
+"""What building a SageMaker definition shares between steps: the options, the code files
+to upload, diagnostics, and how a later step reaches each step's outputs.
+
+A spec step becomes one or more definition entries (``deploy``: a model, an endpoint
+config, an endpoint). Each builder registers, per output, a ``Ref``: the output's S3 URI
+as SageMaker resolves it (a ``Get`` or ``Std:Join``) and, for a value output, the property
+file that holds it. It also registers the entry that finishes the step (``exits``): what a
+later step's ``DependsOn`` names. Builders run in the pipeline's topological order, so a
+consumer always finds its producers' references.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends.sagemaker.options import SagemakerOptions
+from pipespec.backends.sagemaker.parameters import get
+
+
+@dataclass(frozen=True)
+class Ref:
+    """How a consumer reaches one output of a step."""
+
+    uri: Any  # the S3 URI (text, or a Get/Std:Join SageMaker resolves at run time)
+    # A value output: (entry name, property file name) that holds its JSON.
+    property_file: tuple[str, str] | None = None
+    # The folder holds ``model.tar.gz`` (a SageMaker training job's model), not the files.
+    packed: bool = False
+
+
+@dataclass
+class Context:
+    """What building one definition needs and collects."""
+
+    pipeline: ir.Pipeline
+    options: SagemakerOptions
+    region: str
+    role_arn: str
+    bucket: str
+    uploads: dict[str, str] = field(default_factory=dict)  # S3 URI -> code file's text
+    errors: list[tuple[ir.Step, str]] = field(default_factory=list)
+    warnings: list[tuple[ir.Step, str]] = field(default_factory=list)
+    refs: dict[tuple[str, str], Ref] = field(default_factory=dict)
+    # Spec step id -> the entries a later step waits for (several for an unrolled foreach).
+    exits: dict[str, list[str]] = field(default_factory=dict)
+    # An unrolled foreach step's id -> the ids of its copies, in item order.
+    copies: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return self.options.prefix
+
+    @property
+    def instance_type(self) -> str:
+        return self.options.instance_type
+
+    def error(self, step: ir.Step, message: str) -> None:
+        self.errors.append((step, message))
+
+    def warn(self, step: ir.Step, message: str) -> None:
+        self.warnings.append((step, message))
+
+    def ref(self, step_id: str, output: str) -> Ref:
+        """The producer's registered reference (a builder registers every output)."""
+        return self.refs[(step_id, output)]
+
+    def value(self, step_id: str, output: str, key: str | None) -> Any:
+        """A step's value output (or one key of it) as ``Std:JsonGet`` on its property
+        file: what a condition compares."""
+        found = self.ref(step_id, output)
+        if found.property_file is None:
+            raise KeyError(f"{step_id}.{output} is not a value SageMaker can read")
+        if key is None:
+            raise KeyError(f"{step_id}.{output} is read whole: JsonGet needs a key")
+        entry, name = found.property_file
+        path = key
+        prop = get(f"Steps.{entry}.PropertyFiles.{name}")
+        return {"Std:JsonGet": {"PropertyFile": prop, "Path": path}}
+
+    def run_uri(self, step_id: str, output: str) -> Any:
+        """Where a job writes an output: under the run's execution id, as the SDK's
+        default output path is, so runs never overwrite each other."""
+        from pipespec.backends.sagemaker.parameters import join
+
+        where: list[Any] = [f"s3://{self.bucket}", self.prefix, self.pipeline.name]
+        where += [get("Execution.PipelineExecutionId"), step_id, output]
+        return join(where, "/")
+
+    def code_uri(self, name: str, text: str) -> str:
+        """A code file's S3 URI, keyed by its content so an unchanged file keeps its key
+        (SageMaker's step cache compares arguments): ``<prefix>/code/<sha256>/<file>``.
+        The file joins the upload manifest."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        file = name.rsplit("/", 1)[-1].replace("pipespec:", "") or "step"
+        if not file.endswith(".py"):
+            file += ".py"
+        uri = f"s3://{self.bucket}/{self.prefix}/code/{digest}/{file}"
+        self.uploads[uri] = text
+        return uri
