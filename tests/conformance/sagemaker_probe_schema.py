@@ -126,8 +126,36 @@ CORRECTIONS: list[tuple[str, str, Json, str]] = [
         {"$ref": "#/definitions/CreateModelStep"},
         "A condition's branch may hold a Model step (ModelStep(step_args=model.create(...)) "
         "in if_steps, as in AWS's abalone example); the schema lists only Training, Fail, "
-        "Processing, Transform and RegisterModel there. (ElseSteps has the same gap, "
-        "uncorrected until a sample needs it: every correction must stay needed.)",
+        "Processing, Transform and RegisterModel there.",
+    ),
+    (
+        "append",
+        "/definitions/ConditionStep/properties/Arguments/properties/ElseSteps/items/oneOf",
+        {"$ref": "#/definitions/CreateModelStep"},
+        "The same gap in ElseSteps: a branch may create a model (to batch-score with it, "
+        "samples/sagemaker/deploy_when.py); ConditionStep takes any step in either branch.",
+    ),
+    (
+        "set",
+        "/definitions/EndpointConfigStep/properties/Type/enum",
+        ["EndpointConfig"],
+        "The schema's EndpointConfigStep says Type 'Endpoint' (copied from EndpointStep); "
+        "EndpointConfigStep writes 'EndpointConfig' (StepTypeEnum.ENDPOINT_CONFIG), so no "
+        "endpoint config step could validate.",
+    ),
+    (
+        "append",
+        "/definitions/ConditionStep/properties/Arguments/properties/IfSteps/items/oneOf",
+        {"$ref": "#/definitions/EndpointConfigStep"},
+        "A deployment under a condition (deploy when the model is good enough): the "
+        "EndpointConfig and Endpoint step types were added to the top-level Steps in 2025-04 "
+        "but not to a condition's branches.",
+    ),
+    (
+        "append",
+        "/definitions/ConditionStep/properties/Arguments/properties/IfSteps/items/oneOf",
+        {"$ref": "#/definitions/EndpointStep"},
+        "See the previous correction (the Endpoint step).",
     ),
     (
         "set",

@@ -28,6 +28,9 @@ API = {
     "Model": "CreateModel",
     "Transform": "CreateTransformJob",
     "RegisterModel": "CreateModelPackage",
+    # sagemaker 2.257.6's EndpointConfigStep / EndpointStep (workflow/endpoint_step.py).
+    "EndpointConfig": "CreateEndpointConfig",
+    "Endpoint": "CreateEndpoint",
 }
 # Step type -> the shapes its ``Steps.<name>.…`` properties are read from (sagemaker 2.x
 # ``workflow/steps.py`` and ``_utils.py``: a tuning step's properties merge its Describe*
@@ -42,6 +45,8 @@ PROPERTIES = {
     "Model": ("DescribeModelOutput",),
     "Transform": ("DescribeTransformJobResponse",),
     "RegisterModel": ("DescribeModelPackageOutput",),
+    "EndpointConfig": ("DescribeEndpointConfigOutput",),
+    "Endpoint": ("DescribeEndpointOutput",),
 }
 # Required request members the pipeline service fills in itself: the job or model name is
 # made per execution, so the SDK pops it from the definition ("Popping out

@@ -29,6 +29,7 @@ SAMPLES = sorted((Path(__file__).resolve().parent / "samples" / "sagemaker").glo
 Definition = dict[str, Any]
 TRAIN = "train_evaluate_register"
 TUNE = "tune_model_transform"
+DEPLOY = "deploy_when"
 
 
 def _step(definition: Definition, name: str) -> Definition:
@@ -136,6 +137,18 @@ MUTATIONS: dict[str, tuple[str, Mutation, str]] = {
         ),
         "no member 'ModelUri' in HyperParameterTrainingJobSummary",
     ),
+    "endpoint-get-path-missing": (
+        DEPLOY,
+        lambda d: _args(d, "ServeEndpoint").update(
+            EndpointConfigName={"Get": "Steps.ServeConfig.ConfigName"}
+        ),
+        "no member 'ConfigName' in DescribeEndpointConfigOutput",
+    ),
+    "endpoint-config-missing-variants": (
+        DEPLOY,
+        lambda d: _args(d, "ServeConfig").pop("ProductionVariants"),
+        "lacks required member 'ProductionVariants' of CreateEndpointConfigInput",
+    ),
     "undeclared-parameter": (
         TRAIN,
         _drop_parameter,
@@ -221,6 +234,8 @@ def test_samples_cover_the_step_types(reports: dict[str, dict[str, Any]]) -> Non
         "Transform",
         "RegisterModel",
         "Fail",
+        "EndpointConfig",
+        "Endpoint",
     }
 
 
