@@ -245,6 +245,28 @@ CORRECTIONS: list[tuple[str, str, Json, str]] = [
         {"type": "object", "additionalProperties": _STRING},
         "ModelPackageContainerDefinition.Environment; Model.register writes it ({} by default).",
     ),
+    (
+        "set",
+        "/definitions/ContainerDefinition/properties/ModelDataSource",
+        _ANY_OBJECT,
+        "CreateModel's ModelDataSource: a model as an uncompressed S3 folder (S3Prefix, "
+        "CompressionType None) instead of a model.tar.gz; Model(model_data={'S3DataSource': "
+        "...}) writes it. Members checked against botocore's shape.",
+    ),
+    (
+        "set",
+        f"{_RM}/InferenceSpecification/properties/Containers/items/properties/ModelDataSource",
+        _ANY_OBJECT,
+        "The same ModelDataSource in a model package's container (Model.register over an "
+        "uncompressed model folder).",
+    ),
+    (
+        "set",
+        f"{_RM}/CustomerMetadataProperties",
+        {"type": "object", "additionalProperties": _STRING},
+        "CreateModelPackage's CustomerMetadataProperties (a string map); Model.register "
+        "writes it from customer_metadata_properties.",
+    ),
 ]
 
 

@@ -3,7 +3,9 @@
 Steps: ConditionStep whose IfSteps hold a ModelStep (Model.create), EndpointConfigStep and
 EndpointStep (sagemaker 2.257.6's workflow/endpoint_step.py; the endpoint config named per
 execution with Join, as a fixed name would collide on the second run), and whose ElseSteps
-hold a ModelStep and a TransformStep. ``build(session)`` is called by ``sagemaker_probe
+hold a ModelStep over an uncompressed model folder (model_data as a ModelDataSource:
+S3Prefix, CompressionType None) and a TransformStep; then a RegisterModel with customer
+metadata properties over the same folder. ``build(session)`` is called by ``sagemaker_probe
 --build`` with an offline ``PipelineSession``.
 """
 
@@ -22,10 +24,17 @@ from sagemaker.workflow.steps import TransformStep
 ROLE = "arn:aws:iam::111122223333:role/SageMakerRole"
 IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/churn-serving:1"
 MODEL = "s3://my-bucket/models/model.tar.gz"
+FOLDER = {
+    "S3DataSource": {
+        "S3Uri": "s3://my-bucket/models/folder/",
+        "S3DataType": "S3Prefix",
+        "CompressionType": "None",
+    }
+}
 
 
-def _model(session):
-    return Model(image_uri=IMAGE, model_data=MODEL, role=ROLE, sagemaker_session=session)
+def _model(session, data=MODEL):
+    return Model(image_uri=IMAGE, model_data=data, role=ROLE, sagemaker_session=session)
 
 
 def build(session):
@@ -47,7 +56,7 @@ def build(session):
         ),
     )
     batch_model = ModelStep(
-        name="Batch", step_args=_model(session).create(instance_type="ml.m5.large")
+        name="Batch", step_args=_model(session, FOLDER).create(instance_type="ml.m5.large")
     )
     transformer = Transformer(
         model_name=batch_model.properties.ModelName,
@@ -66,6 +75,19 @@ def build(session):
         if_steps=[create, config, endpoint],
         else_steps=[batch_model, score],
     )
+    register = ModelStep(
+        name="Register",
+        step_args=_model(session, FOLDER).register(
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            model_package_group_name="churn",
+            approval_status="Approved",
+            customer_metadata_properties={"team": "growth"},
+        ),
+    )
     return Pipeline(
-        name="churn-deploy", parameters=[mode], steps=[check], sagemaker_session=session
+        name="churn-deploy",
+        parameters=[mode],
+        steps=[check, register],
+        sagemaker_session=session,
     )
