@@ -1,0 +1,1 @@
+"""Hand-written sagemaker SDK programs, one per example (see ``sagemaker_equivalence``)."""

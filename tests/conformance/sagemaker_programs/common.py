@@ -1,0 +1,98 @@
+"""What the SDK programs share: the examples' SageMaker options as the programs' own
+constants, the local paths of a processing job's inputs and outputs, and the layout of a
+run's outputs on S3 (docs/dev/sagemaker-definition.md; the backend design: outputs under
+``s3://BUCKET/PREFIX/PIPELINE/<execution id>/<step>/<output>``).
+
+Runs in the sagemaker conformance venv only (the SDK is not installed elsewhere).
+"""
+
+from typing import Any
+
+from sagemaker.processing import ProcessingInput, ProcessingOutput, Processor
+from sagemaker.workflow.execution_variables import ExecutionVariables
+from sagemaker.workflow.functions import Join
+
+ROLE = "arn:aws:iam::123456789012:role/pipelines"
+PREFIX = "pipespec"
+INSTANCE_TYPE = "ml.m5.xlarge"
+INPUT_ROOT = "/opt/ml/processing/input"
+OUTPUT_ROOT = "/opt/ml/processing/output"
+
+
+def default_bucket(region: str, role: str = ROLE) -> str:
+    """The SDK's default bucket name: ``sagemaker-<region>-<account>``."""
+    return f"sagemaker-{region}-{role.split(':')[4]}"
+
+
+def run_location(bucket: str, pipeline: str, step: str, output: str) -> Join:
+    """Where a step's output goes in one run (a folder per execution)."""
+    values = [f"s3://{bucket}", PREFIX, pipeline, ExecutionVariables.PIPELINE_EXECUTION_ID]
+    return Join(on="/", values=[*values, step, output])
+
+
+def in_path(name: str) -> str:
+    return f"{INPUT_ROOT}/{name}"
+
+
+def out_path(name: str) -> str:
+    return f"{OUTPUT_ROOT}/{name}"
+
+
+def value_path(name: str) -> str:
+    """A value output is the JSON file ``<name>.json`` in its output folder."""
+    return f"{OUTPUT_ROOT}/{name}/{name}.json"
+
+
+def data_input(name: str, source: Any) -> ProcessingInput:
+    return ProcessingInput(source=source, destination=in_path(name), input_name=name)
+
+
+def data_output(bucket: str, pipeline: str, step: str, name: str) -> ProcessingOutput:
+    return ProcessingOutput(
+        output_name=name,
+        source=out_path(name),
+        destination=run_location(bucket, pipeline, step, name),
+    )
+
+
+def processor(
+    session: Any,
+    image: str,
+    entrypoint: list[Any],
+    *,
+    instance_type: Any = INSTANCE_TYPE,
+    instance_count: Any = 1,
+    env: dict[str, Any] | None = None,
+    max_runtime_s: int | None = None,
+    role: str = ROLE,
+) -> Processor:
+    return Processor(
+        role=role,
+        image_uri=image,
+        entrypoint=entrypoint,
+        instance_count=instance_count,
+        instance_type=instance_type,
+        env=env,
+        max_runtime_in_seconds=max_runtime_s,
+        sagemaker_session=session,
+    )
+
+
+def output_uri(step: Any, name: str) -> Any:
+    """A processing step's output as a later step reads it."""
+    return step.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+
+# pipespec's launcher (pipespec/backends/sagemaker/launch.py): a fixed program uploaded
+# with a plan beside it, in one content-keyed code folder mounted at the code input; a
+# step runs through it when it needs something at start (secrets, reported values).
+CODE_DIR = f"{INPUT_ROOT}/code"
+LAUNCHER = ["python3", f"{CODE_DIR}/pipespec_launch.py"]
+PLAN = f"{CODE_DIR}/launch.json"
+
+
+def code_folder(bucket: str, digest: str) -> ProcessingInput:
+    """The code folder ``s3://BUCKET/PREFIX/code/<digest>`` as the job's ``code`` input
+    (the digest is of the folder's files: the normal form does not compare it)."""
+    source = f"s3://{bucket}/{PREFIX}/code/{digest}"
+    return ProcessingInput(source=source, destination=CODE_DIR, input_name="code")
