@@ -207,6 +207,26 @@ CORRECTIONS: list[tuple[str, str, Json, str]] = [
         "are checked against botocore's shape.",
     ),
     (
+        "set",
+        f"{_TD}/AlgorithmSpecification/properties/ContainerEntrypoint",
+        {"type": "array", "items": _STRING},
+        "CreateTrainingJob's AlgorithmSpecification.ContainerEntrypoint (a job running its "
+        "own command); Estimator(container_entry_point=...) writes it.",
+    ),
+    (
+        "set",
+        f"{_TD}/AlgorithmSpecification/properties/ContainerArguments",
+        {"type": "array", "items": _STRING},
+        "CreateTrainingJob's AlgorithmSpecification.ContainerArguments; "
+        "Estimator(container_arguments=...) writes it.",
+    ),
+    (
+        "set",
+        f"{_TD}/Environment",
+        {"type": "object", "additionalProperties": _STRING},
+        "CreateTrainingJob's Environment (a string map); Estimator(environment=...) writes it.",
+    ),
+    (
         "remove",
         f"{_HPT}/required",
         "ResourceConfig",
