@@ -1,0 +1,229 @@
+"""A ``train`` step as a SageMaker TrainingStep (CreateTrainingJob), in the form the
+sagemaker SDK writes it, with the step's own command as the container's entrypoint.
+
+Paths in the container follow SageMaker's training convention: an input ``x`` is the
+channel ``x`` at ``/opt/ml/input/data/x``; the model is ``/opt/ml/model``, which SageMaker
+packs into ``model.tar.gz`` under the job's output path when the job ends (the model's
+``Ref`` is ``packed``: a consumer's launcher unpacks it). A script arrives as the channel
+``code`` (its content-keyed folder on S3) and runs as
+``python3 /opt/ml/input/data/code/<file> ARGS``. A training job keeps only the model: any
+other output of a train step is an error here (a step that reports values is a container
+step, or writes them beside the model).
+
+The command starts through pipespec's launcher when it needs something at start (values
+another step reported, secrets, a packed model to unpack, an argument over SageMaker's 256
+characters): ``launch.py``, shared with processing steps. A catalog image that lacks a
+package for the framework (LightGBM on the scikit-learn image) installs it first
+(``REQUIREMENTS_RUNNER``; the packages come from pipespec's catalog, never from a spec).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends.placeholders import Resolver, param_of, walk
+from pipespec.backends.sagemaker.context import Context, Ref, script_file
+from pipespec.backends.sagemaker.instances import InstanceError, instance_count, instance_type
+from pipespec.backends.sagemaker.launch import Launch, ValueFile
+from pipespec.backends.sagemaker.parameters import get, join, param_ref
+from pipespec.backends.sagemaker.processing import sources
+
+CHANNEL_ROOT = "/opt/ml/input/data"
+MODEL_DIR = "/opt/ml/model"
+CODE_CHANNEL = "code"
+CODE_DIR = f"{CHANNEL_ROOT}/{CODE_CHANNEL}"
+VOLUME_GB = 30
+DEFAULT_TIMEOUT_S = 86400  # the SDK's default MaxRuntimeInSeconds
+MAX_HYPERPARAMETER = 2500  # CreateTrainingJob: the length of one hyperparameter's value
+# The packages are word-split on purpose: one requirement per word (pipespec's catalog).
+REQUIREMENTS_RUNNER = (
+    "python3 -m pip install --quiet --no-input --disable-pip-version-check "
+    '$PIPESPEC_REQUIREMENTS && exec "$@"'
+)
+_S3_SOURCE = {"S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated"}
+
+
+class TrainingResolver(Resolver[Any]):
+    """How a training job spells each ``${...}``: a channel's folder, the model folder, a
+    value file the launcher reads, or a parameter's ``Get``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def text(self, step: ir.Step, text: str) -> Any:
+        return text
+
+    def param(self, step: ir.Step, name: str) -> Any:
+        return param_ref(name)
+
+    def input_literal(self, step: ir.Step, inp: ir.Input, source: ir.LiteralUri) -> Any:
+        return f"{CHANNEL_ROOT}/{inp.name}"
+
+    def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
+        return f"{CHANNEL_ROOT}/{inp.name}"
+
+    def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
+        found = sources(self.ctx, source)
+        files = [f"{CHANNEL_ROOT}/{inp.name}{sub}/{source.output}.json" for sub, _ in found]
+        return ValueFile(tuple(files), fan_in=source.step in self.ctx.copies)
+
+    def input_one_of(self, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> Any:
+        self.ctx.error(step, f"input '{inp.name}' is one_of: it is split before steps are built")
+        return ""
+
+    def output(self, step: ir.Step, output: ir.Output) -> Any:
+        return MODEL_DIR  # the only output a training job keeps (checked in training_step)
+
+    def item(self, step: ir.Step) -> Any:
+        self.ctx.error(step, "foreach is unrolled before steps are built")
+        return ""
+
+    def hyperparameter(self, step: ir.Step, name: str) -> Any:
+        self.ctx.error(step, "a training job has no trials")
+        return ""
+
+
+def channels(ctx: Context, step: ir.Step, launch: Launch) -> list[dict[str, Any]]:
+    """The job's InputDataConfig: one channel per input read from S3 (a param-fed input
+    travels as an argument), one per copy of an unrolled foreach producer."""
+    found: list[dict[str, Any]] = []
+    for inp in step.inputs:
+        source = inp.source
+        if isinstance(source, ir.LiteralUri):
+            where = [("", Ref(source.uri))]
+        elif isinstance(source, ir.ArtifactRef):
+            where = sources(ctx, source)
+        else:
+            continue
+        if inp.name == CODE_CHANNEL and step.script is not None:
+            ctx.error(step, f"input '{CODE_CHANNEL}' is the channel pipespec gives the script")
+        for sub, ref in where:
+            if ref.packed:
+                launch.unpack.append(f"{CHANNEL_ROOT}/{inp.name}{sub}")
+            s3 = {"S3Uri": ref.uri, **_S3_SOURCE}
+            name = inp.name + sub.replace("/", "-")
+            found.append({"ChannelName": name, "DataSource": {"S3DataSource": s3}})
+    return found
+
+
+def code_channel(uri: str) -> dict[str, Any]:
+    return {
+        "ChannelName": CODE_CHANNEL,
+        "DataSource": {"S3DataSource": {"S3Uri": uri, **_S3_SOURCE}},
+    }
+
+
+def hyperparameter_text(value: Any) -> Any:
+    """A hyperparameter as SageMaker takes it: text (a param: its value as text, by a
+    one-value ``Std:Join``, as the SDK writes a pipeline variable)."""
+    name = param_of(value)
+    if name is not None:
+        return join([param_ref(name)])
+    if isinstance(value, str):
+        return value
+    return json.dumps(ir.thaw(value), separators=(",", ":"), sort_keys=True)
+
+
+def hyperparameters(ctx: Context, step: ir.Step) -> dict[str, Any]:
+    """The step's ``hyperparameters:`` as text; the container reads them from
+    ``/opt/ml/input/config/hyperparameters.json``."""
+    given = step.details.get("hyperparameters") or {}
+    found = {str(name): hyperparameter_text(value) for name, value in given.items()}
+    for name, text in found.items():
+        if isinstance(text, str) and len(text) > MAX_HYPERPARAMETER:
+            ctx.error(step, f"hyperparameter '{name}' is over {MAX_HYPERPARAMETER} characters")
+    return found
+
+
+def machine(ctx: Context, step: ir.Step) -> tuple[Any, Any]:
+    """(instance type, instance count): ``targets.sagemaker`` on the step (a value, or a
+    run-time param's ``Get``), else from its resources, else the default."""
+    try:
+        kind = instance_type(step, ctx.instance_type)
+    except InstanceError as exc:
+        ctx.error(step, str(exc))
+        kind = ctx.instance_type
+    return kind, instance_count(step)
+
+
+def requirements(ctx: Context, step: ir.Step, image: Any) -> list[str]:
+    """Packages the catalog image lacks for the step's framework (its own image: none)."""
+    if image != step.target_images.get("sagemaker"):
+        return []
+    return [str(p) for p in ir.thaw(step.target_requirements.get("sagemaker") or [])]
+
+
+def start(
+    ctx: Context, step: ir.Step, resolver: Resolver[Any], launch: Launch, image: Any
+) -> tuple[list[Any], list[Any], dict[str, Any], dict[str, str]]:
+    """(entrypoint, arguments, Environment, code files) of the step's container: the
+    command (or ``python3`` and the script), through the launcher when needed, after the
+    catalog's missing packages."""
+    values = step.args if step.script is not None else step.command
+    argv = [walk(step, value, resolver) for value in values]
+    code: dict[str, str] = {}
+    if step.script is not None:
+        file = script_file(step.script.name)
+        code[file] = step.script.source
+        argv[:0] = [["python3"], [f"{CODE_DIR}/{file}"]]
+    env = {name: walk(step, value, resolver) for name, value in step.env}
+    entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
+    code.update(extra)
+    packages = requirements(ctx, step, image)
+    if packages:
+        entry = ["/bin/sh", "-c", REQUIREMENTS_RUNNER, "pipespec", *entry]
+        environment["PIPESPEC_REQUIREMENTS"] = " ".join(packages)
+    return entry, arguments, environment, code
+
+
+def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
+    """The step's entry: a TrainingStep whose model the later steps read."""
+    for out in step.outputs:
+        if out.name != "model":
+            ctx.error(
+                step,
+                f"output '{out.name}': a SageMaker training job keeps only its model "
+                "(/opt/ml/model); write other results as a container step's outputs",
+            )
+    image = step.target_images.get("sagemaker") or step.image
+    launch = Launch()
+    inputs = channels(ctx, step, launch)
+    entry, arguments, environment, code = start(ctx, step, TrainingResolver(ctx), launch, image)
+    if code:
+        inputs.append(code_channel(ctx.code_folder(code)))
+    algorithm: dict[str, Any] = {
+        "TrainingImage": image,
+        "TrainingInputMode": "File",
+        "ContainerEntrypoint": entry,
+    }
+    if arguments:
+        algorithm["ContainerArguments"] = arguments
+    instance_type, count = machine(ctx, step)
+    output: dict[str, Any] = {"S3OutputPath": ctx.run_uri(step.id, "model")}
+    if ctx.options.kms_key:
+        output["KmsKeyId"] = ctx.options.kms_key
+    request: dict[str, Any] = {
+        "AlgorithmSpecification": algorithm,
+        "OutputDataConfig": output,
+        "StoppingCondition": {"MaxRuntimeInSeconds": step.timeout_s or DEFAULT_TIMEOUT_S},
+        "ResourceConfig": {
+            "InstanceCount": count,
+            "InstanceType": instance_type,
+            "VolumeSizeInGB": VOLUME_GB,
+        },
+        "RoleArn": ctx.role_arn,
+    }
+    if inputs:
+        request["InputDataConfig"] = inputs
+    given = hyperparameters(ctx, step)
+    if given:
+        request["HyperParameters"] = given
+    if environment:
+        request["Environment"] = environment
+    model = get(f"Steps.{step.id}.ModelArtifacts.S3ModelArtifacts")
+    for out in step.outputs:
+        ctx.refs[(step.id, out.name)] = Ref(model, packed=True)
+    ctx.exits[step.id] = [step.id]
+    return [{"Name": step.id, "Type": "Training", "Arguments": request}]
