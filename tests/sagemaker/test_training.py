@@ -22,7 +22,7 @@ from pipespec.backends.sagemaker.processing import processing_step
 from pipespec.backends.sagemaker.training import REQUIREMENTS_RUNNER, training_step
 from pipespec.backends.sagemaker.tune_programs import TRIAL_RUNNER_FILE
 from pipespec.backends.sagemaker.tune_trials import sample_trials
-from pipespec.backends.sagemaker.tuning import tuning_steps
+from pipespec.backends.sagemaker.tuning import parameter_ranges, tuning_steps
 from pipespec.backends.trials import TRIALS_PROGRAM
 from tests.backends.spec_ir import ir_of
 from tests.conftest import ROOT
@@ -306,3 +306,35 @@ steps:
     assert "runs once" in ctx.warnings[0][1]
     plan_uri = next(u for u in ctx.uploads if u.endswith("/plan.json"))
     assert json.loads(ctx.uploads[plan_uri])["trials"] == [{"lr": 0.01}]
+
+
+def test_categorical_choices_travel_as_text_and_come_back_typed(tmp_path: Path) -> None:
+    text = """
+pipespec: 1
+name: choices
+steps:
+  tune:
+    kind: tune
+    image: t:1
+    command: [train, "${outputs.model}", "${outputs.metrics}"]
+    objective: {metric: auc, goal: maximize}
+    search_space:
+      depth: {type: categorical, values: [3, 5, "deep"]}
+      rate: {type: float, min: 0.001, max: 0.1}
+    max_trials: 4
+"""
+    ctx = _context(ir_of(tmp_path, text))
+    ranges, dimensions = parameter_ranges(ctx, ctx.pipeline.step("tune"), _space(ctx))
+    assert ranges["CategoricalParameterRanges"] == [{"Name": "depth", "Values": ["3", "5", "deep"]}]
+    assert ranges["ContinuousParameterRanges"][0]["ScalingType"] == "Auto"
+    assert dimensions["depth"]["choices"] == {"3": 3, "5": 5, "deep": "deep"}
+    assert not ctx.errors
+    ctx = _context(ir_of(tmp_path, text.replace('[3, 5, "deep"]', '[3, "3"]')))
+    parameter_ranges(ctx, ctx.pipeline.step("tune"), _space(ctx))
+    assert [m for _, m in ctx.errors if "distinct choices" in m]
+
+
+def _space(ctx: Context) -> ir.FrozenMap:
+    details = ctx.pipeline.step("tune").details
+    assert isinstance(details, ir.TuneDetails) and details.search_space is not None
+    return details.search_space

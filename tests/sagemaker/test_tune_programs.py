@@ -199,3 +199,11 @@ def test_the_select_program_minimises_and_fails_without_a_score(tmp_path: Path) 
     assert (out / "model" / "weights.txt").read_text() == "trial 1"
     failed, _ = _select(tmp_path / "b", "maximize", [None, None])
     assert failed.returncode != 0 and "no trial reported the metric" in failed.stderr
+
+
+def test_the_metric_regex_reads_only_the_objectives_line() -> None:
+    regex = metric_definition("val.auc(x)")["Regex"]
+    log = "pipespec-metric valXauc(x)=0.5\npipespec-metric val.auc(x)=1e-05\n"
+    found = re.search(regex, log)
+    assert found is not None and float(found.group(1)) == 1e-05
+    assert re.search(regex, "pipespec-metric val.auc(x)=nan") is None

@@ -184,7 +184,8 @@ def sourcedir(ctx: Context, files: dict[str, str]) -> str:
 
 def metric_definition(metric: str) -> dict[str, str]:
     """What SageMaker reads the objective from: the runner's line for it."""
-    return {"Name": metric, "Regex": re.escape(METRIC_PREFIX + metric + "=") + _NUMBER}
+    # Only the metric's name is escaped: the fixed text needs none in any regex dialect.
+    return {"Name": metric, "Regex": METRIC_PREFIX + re.escape(metric) + "=" + _NUMBER}
 
 
 def _plan(ctx: Context, step: ir.Step, launch: Launch) -> tuple[dict[str, Any], set[str]]:
