@@ -23,6 +23,7 @@ from pipespec.backends.sagemaker.training import REQUIREMENTS_RUNNER, training_s
 from pipespec.backends.sagemaker.tune_programs import TRIAL_RUNNER_FILE
 from pipespec.backends.sagemaker.tune_trials import sample_trials
 from pipespec.backends.sagemaker.tuning import parameter_ranges, tuning_steps
+from pipespec.backends.sagemaker.upsert import uploads
 from pipespec.backends.trials import TRIALS_PROGRAM
 from tests.backends.spec_ir import ir_of
 from tests.conftest import ROOT
@@ -211,10 +212,13 @@ def test_the_standard_tune_is_a_tuning_job_in_script_mode(
     assert static["sagemaker_program"] == json.dumps(TRIAL_RUNNER_FILE)
     uri = json.loads(static["sagemaker_submit_directory"])
     assert uri.startswith(f"s3://{BUCKET}/pipespec/code/") and uri.endswith("/sourcedir.tar.gz")
-    archive = json.loads(ctx.uploads[uri])["tar.gz"]
+    archive = json.loads(ctx.uploads[uri])  # the members, as upsert.py reads them
     assert set(archive) == {TRIAL_RUNNER_FILE, "plan.json", "train.py", "requirements.txt"}
     assert archive["train.py"] == step.script.source  # type: ignore[union-attr]
     assert archive["requirements.txt"] == "lightgbm==4.6.0\n"
+    manifest, _ = uploads(ctx)  # the upsert file lists the archive's members
+    (listed,) = [m for m in manifest if m["s3_uri"] == uri]
+    assert [m["name"] for m in listed["tar_gz"]] == sorted(archive)
     plan = json.loads(archive["plan.json"])
     assert plan["dimensions"]["num_leaves"] == {"type": "int"}
     assert plan["argv"][plan["hyperparameters_at"] - 1] == [{"text": "--hyperparameters"}]

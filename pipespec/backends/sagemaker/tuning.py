@@ -25,10 +25,10 @@ runs on the step's catalog image (it needs only python3), declared as property f
 
 **Upload manifest form of the archive.** ``ctx.uploads`` maps an S3 URI to a file's text;
 ``sourcedir.tar.gz`` is not text, so its entry (a URI ending ``/sourcedir.tar.gz``) maps to
-the JSON text ``{"tar.gz": {FILE: TEXT, ...}}``: the files that go into the archive, which
-the upload (``upsert.py``) packs as a gzipped tar with the members in name order at the
-archive's top level. Its key is the sha256 of that JSON text, so an unchanged step keeps
-its key.
+the JSON text ``{MEMBER NAME: TEXT, ...}``: the files that go into the archive, at its top
+level, which ``upsert.py`` lists in the manifest (``tar_gz``) and writes beside it for the
+upload to pack. Its key is the sha256 of that JSON text, so an unchanged step keeps its
+key.
 
 Any other tune (its own command, or a catalog script without a SageMaker image) cannot be a
 tuning job: SageMaker's training job definition for tuning has no container entrypoint. It
@@ -175,7 +175,7 @@ def parameter_ranges(
 
 def sourcedir(ctx: Context, files: dict[str, str]) -> str:
     """The archive's S3 URI; its manifest entry lists the files that go in it."""
-    text = json.dumps({"tar.gz": files}, sort_keys=True, indent=1) + "\n"
+    text = json.dumps(files, sort_keys=True, indent=1) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     uri = f"s3://{ctx.bucket}/{ctx.prefix}/code/{digest}/{SOURCEDIR}"
     ctx.uploads[uri] = text
