@@ -28,12 +28,12 @@ What is normalised, and why it may differ without the service seeing a differenc
   orders; an edge nothing else implies still differs.
 - **Conditions.** The top-level list and ``Or``'s list are conjunction/disjunction:
   sorted. Operands are normalised values.
-- **Values** (`_value`): a ``Std:Join`` of text only is its text; adjacent texts in an
-  ``On: ""`` join are merged; a location join (``On: "/"``, first value ``s3:/...``)
-  keeps what follows its leading texts (bucket, prefix and pipeline name are the
-  backend's choice: "S3 prefixes aside"); a content-keyed code URI
-  ``s3://.../code/<hash>/<file>`` keeps its file name only (the SDK hashes path and bytes,
-  pipespec the bytes).
+- **Values** (`_value`, `_join`): adjacent texts of a ``Std:Join`` are merged (with its
+  separator: the same text at run time), a join of text only is its text; a location
+  join (first value ``s3:/...``) keeps what follows its leading text (bucket, prefix and
+  pipeline name are the backend's choice: "S3 prefixes aside"); a content-keyed code URI
+  ``s3://.../code/<hash>[/<file>]`` keeps its file name only (the SDK hashes path and
+  bytes, pipespec the bytes), also JSON-encoded (``sagemaker_submit_directory``).
 - **Commands.** ``ContainerEntrypoint + ContainerArguments`` is the argv the container
   runs, whichever way it is split: compared as ``ContainerCommand``.
 - **Lists keyed by name**: processing inputs/outputs by ``InputName``/``OutputName``,
@@ -100,28 +100,32 @@ def _get(path: str) -> str:
 
 def _text(value: str) -> str:
     code = _CODE.match(value)
-    return f"<code>{code['file'] or ''}" if code else value
+    if code:
+        return f"<code>{code['file'] or ''}"
+    if len(value) > 1 and value[0] == value[-1] == '"':  # a JSON-encoded hyperparameter
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(inner, str) and _CODE.match(inner):
+            return json.dumps(_text(inner))
+    return value
 
 
 def _join(on: str, values: list[Json]) -> Json:
-    values = [_value(v) for v in values]
-    if all(isinstance(v, str) for v in values):
-        return on.join(values)
-    if on == "/" and isinstance(values[0], str) and values[0].startswith("s3:/"):
-        first = next(i for i, v in enumerate(values) if not isinstance(v, str))
-        values = ["<s3>", *values[first:]]
-    if on == "":
-        merged: list[Json] = []
-        for v in values:
-            if merged and isinstance(v, str) and isinstance(merged[-1], str):
-                merged[-1] += v
-            elif v != "":
-                merged.append(v)
-        values = merged
-        if len(values) == 1 and not isinstance(values[0], str):
-            # A value joined into text: kept as a join (text, not the variable's type).
-            return {"Std:Join": {"On": "", "Values": values}}
-    return {"Std:Join": {"On": on, "Values": values}}
+    """A join with adjacent texts merged (``a ON b`` is one text), a text-only join as its
+    text, and a location's leading text (``s3://BUCKET/PREFIX/...``) as ``<s3>``."""
+    merged: list[Json] = []
+    for v in map(_value, values):
+        if merged and isinstance(v, str) and isinstance(merged[-1], str):
+            merged[-1] += on + v
+        else:
+            merged.append(v)
+    if all(isinstance(v, str) for v in merged):
+        return on.join(merged)
+    if isinstance(merged[0], str) and merged[0].startswith("s3:/"):
+        merged[0] = "<s3>"
+    return {"Std:Join": {"On": on, "Values": merged}}
 
 
 def _value(value: Json) -> Json:

@@ -96,3 +96,44 @@ def code_folder(bucket: str, digest: str) -> ProcessingInput:
     (the digest is of the folder's files: the normal form does not compare it)."""
     source = f"s3://{bucket}/{PREFIX}/code/{digest}"
     return ProcessingInput(source=source, destination=CODE_DIR, input_name="code")
+
+
+# A training job's paths (pipespec/backends/sagemaker/training.py): channel x at
+# /opt/ml/input/data/x, the model folder /opt/ml/model, a script in the channel ``code``.
+CHANNEL_ROOT = "/opt/ml/input/data"
+MODEL_DIR = "/opt/ml/model"
+TRAIN_CODE_DIR = f"{CHANNEL_ROOT}/code"
+
+
+def channel(name: str) -> str:
+    return f"{CHANNEL_ROOT}/{name}"
+
+
+def code_uri(bucket: str, digest: str) -> str:
+    return f"s3://{bucket}/{PREFIX}/code/{digest}"
+
+
+def retries(attempts: int, job: bool = True) -> list[Any]:
+    """A step's ``retries: N``: SageMaker retries the service's faults and, for a job, the
+    job's own (a container's failure is not retried); 1 s doubling when no delay is set."""
+    from sagemaker.workflow.retry import (
+        SageMakerJobExceptionTypeEnum,
+        SageMakerJobStepRetryPolicy,
+        StepExceptionTypeEnum,
+        StepRetryPolicy,
+    )
+
+    policies: list[Any] = [
+        StepRetryPolicy(
+            exception_types=[StepExceptionTypeEnum.SERVICE_FAULT, StepExceptionTypeEnum.THROTTLING],
+            max_attempts=attempts,
+        )
+    ]
+    if job:
+        faults = [
+            SageMakerJobExceptionTypeEnum.INTERNAL_ERROR,
+            SageMakerJobExceptionTypeEnum.CAPACITY_ERROR,
+            SageMakerJobExceptionTypeEnum.RESOURCE_LIMIT,
+        ]
+        policies.append(SageMakerJobStepRetryPolicy(exception_types=faults, max_attempts=attempts))
+    return policies
