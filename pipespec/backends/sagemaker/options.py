@@ -36,6 +36,9 @@ class SagemakerOptions(Options):
     """How a pipeline becomes a SageMaker pipeline definition and the call that creates it."""
 
     role_arn: Annotated[str, Field(pattern=ROLE_ARN_RE)] | None = None
+    # The role EventBridge Scheduler assumes to start the scheduled runs (it needs
+    # sagemaker:StartPipelineExecution on the pipeline); default: role_arn.
+    scheduler_role_arn: Annotated[str, Field(pattern=ROLE_ARN_RE)] | None = None
     region: Annotated[str, Field(pattern=REGION_RE)] | None = None
     # Where the code files, inputs and outputs of the pipeline's jobs live in S3.
     bucket: Annotated[str, Field(pattern=BUCKET_RE)] | None = None

@@ -1,0 +1,156 @@
+"""``<name>.upsert.json``: what creating (or updating) the pipeline in an account needs,
+as data that boto3 reads directly, and the code files it uploads, written beside it.
+
+- ``region``: where the pipeline, its jobs and its schedule live;
+- ``pipeline``: the parameters of ``CreatePipeline`` except the definition, which is the
+  file ``PipelineDefinitionFile`` names (beside this one): ``PipelineName``, ``RoleArn``,
+  ``PipelineDescription``, ``Tags``. ``UpdatePipeline`` takes the same without ``Tags``;
+- ``uploads``: by S3 URI, the files the pipeline's jobs read (scripts, pipespec's launcher,
+  its plans): ``{"s3_uri", "file", "sha256"}``, ``file`` relative to this file; or, for a
+  tuning job's ``sourcedir.tar.gz``, ``{"s3_uri", "tar_gz": [{"name", "file", "sha256"}]}``:
+  the archive's members, to pack as ``name``;
+- ``schedule``: EventBridge Scheduler's ``CreateSchedule`` parameters (``schedule.py``),
+  or null;
+- ``missing``: what creating the pipeline still needs (nothing: the renderer requires the
+  role and region).
+
+docs/targets/sagemaker.md shows the boto3 lines that do it. Data only: nothing of the spec
+becomes code.
+
+Code files are written at the S3 key's path below the options' prefix:
+``code/<sha256>/<file>`` (the key's folder is content-keyed, see ``Context.code_folder``);
+a tarball's members at ``code/<sha256>/sourcedir/<member name>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from pipespec.backends.sagemaker.context import Context
+from pipespec.backends.sagemaker.schedule import create_schedule
+
+MAX_DESCRIPTION = 3072  # CreatePipeline's PipelineDescription
+# A tuning job's source_dir: its ctx.uploads value is the JSON of {member name: text}.
+TARBALL = "sourcedir.tar.gz"
+_SAFE_PART = re.compile(r"^[A-Za-z0-9_.+=@-]+$")
+
+
+class UnsafeUpload(ValueError):
+    """An upload whose S3 key (or tarball member) cannot be a file below the output folder."""
+
+
+def description(text: str | None) -> str | None:
+    """The spec's description as ``PipelineDescription``: one line (the API's pattern is
+    ``.*``, which a line break may not match), at most 3072 characters."""
+    if not text:
+        return None
+    line = " ".join(text.split())
+    if len(line) > MAX_DESCRIPTION:
+        line = line[: MAX_DESCRIPTION - 1] + "…"
+    return line
+
+
+def pipeline_params(ctx: Context, definition_file: str) -> dict[str, Any]:
+    """``CreatePipeline``'s parameters, the definition named by its file."""
+    params: dict[str, Any] = {
+        "PipelineName": ctx.pipeline.name,
+        "PipelineDefinitionFile": definition_file,
+        "RoleArn": ctx.role_arn,
+    }
+    about = description(ctx.pipeline.description)
+    if about:
+        params["PipelineDescription"] = about
+    if ctx.options.tags:
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(ctx.options.tags.items())]
+    return params
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _local(path: str, what: str) -> str:
+    """``path`` if it is a plain relative path (no ``..``, no odd characters)."""
+    parts = path.split("/")
+    if not all(_SAFE_PART.match(p) and p not in (".", "..") for p in parts):
+        raise UnsafeUpload(f"{what} {path!r} cannot be a file name")
+    return path
+
+
+def _key_path(ctx: Context, uri: str) -> str:
+    """The upload's file, relative to the upsert file: its key below the prefix."""
+    bucket_key = uri.removeprefix("s3://")
+    key = bucket_key.partition("/")[2]
+    if not uri.startswith("s3://") or not key:
+        raise UnsafeUpload(f"upload {uri!r} is not an s3:// URI with a key")
+    prefix = ctx.prefix.strip("/")
+    if prefix and key.startswith(prefix + "/"):
+        key = key[len(prefix) + 1 :]
+    return _local(key, "upload")
+
+
+def _tarball(uri: str, where: str, text: str) -> tuple[dict[str, Any], dict[str, str]]:
+    try:
+        members = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnsafeUpload(f"{uri}: a tarball's upload is the JSON of its members") from exc
+    if not isinstance(members, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in members.items()
+    ):
+        raise UnsafeUpload(f"{uri}: a tarball's members are {{name: text}}")
+    folder = where.removesuffix(".tar.gz")
+    files: dict[str, str] = {}
+    listed = []
+    for name in sorted(members):
+        file = f"{folder}/{_local(name, 'tarball member')}"
+        files[file] = members[name]
+        listed.append({"name": name, "file": file, "sha256": _sha256(members[name])})
+    return {"s3_uri": uri, "tar_gz": listed}, files
+
+
+def uploads(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The manifest (sorted by S3 URI) and the files to write, relative path -> text."""
+    manifest: list[dict[str, Any]] = []
+    files: dict[str, str] = {}
+    for uri in sorted(ctx.uploads):
+        text = ctx.uploads[uri]
+        where = _key_path(ctx, uri)
+        if where.rsplit("/", 1)[-1] == TARBALL:
+            entry, members = _tarball(uri, where, text)
+        else:
+            entry, members = {"s3_uri": uri, "file": where, "sha256": _sha256(text)}, {where: text}
+        clash = members.keys() & files.keys()
+        if clash:
+            raise UnsafeUpload(f"two uploads would both be written to {sorted(clash)[0]!r}")
+        manifest.append(entry)
+        files.update(members)
+    return manifest, files
+
+
+def upsert_document(ctx: Context, definition_file: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The upsert document and the code files to write beside it (path relative to it ->
+    text). Raises ``schedule.UnsupportedSchedule`` for a schedule EventBridge cannot run
+    and :class:`UnsafeUpload` for an upload that cannot be a file (both PS600)."""
+    manifest, files = uploads(ctx)
+    schedule = None
+    if ctx.pipeline.schedule is not None:
+        scheduler_role = ctx.options.scheduler_role_arn or ctx.role_arn
+        schedule = create_schedule(ctx.pipeline, ctx.region, ctx.role_arn, scheduler_role)
+    document = {
+        "generated_by": "pipespec: do not edit",
+        "missing": [],
+        "pipeline": pipeline_params(ctx, definition_file),
+        "region": ctx.region,
+        "schedule": schedule,
+        "uploads": manifest,
+    }
+    return document, files
+
+
+def upsert_text(ctx: Context, definition_file: str) -> tuple[str, dict[str, str]]:
+    """:func:`upsert_document` as the file's text (sorted keys, indent 2) and the files."""
+    document, files = upsert_document(ctx, definition_file)
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n", files
