@@ -342,3 +342,22 @@ def _space(ctx: Context) -> ir.FrozenMap:
     details = ctx.pipeline.step("tune").details
     assert isinstance(details, ir.TuneDetails) and details.search_space is not None
     return details.search_space
+
+
+def test_an_extra_entry_name_over_sagemakers_bound_is_an_error(tmp_path: Path) -> None:
+    long = "t" * 60
+    text = f"""
+pipespec: 1
+name: long
+steps:
+  {long}:
+    kind: tune
+    image: t:1
+    command: [train, "--lr=${{hyperparameters.lr}}", "${{outputs.model}}", "${{outputs.metrics}}"]
+    objective: {{metric: auc, goal: maximize}}
+    search_space: {{lr: {{type: float, min: 0.001, max: 0.1}}}}
+    max_trials: 2
+"""
+    ctx = _context(ir_of(tmp_path, text))
+    tuning_steps(ctx, ctx.pipeline.step(long))
+    assert [m for _, m in ctx.errors if f"'{long}-trial-0' is over SageMaker's 64" in m]

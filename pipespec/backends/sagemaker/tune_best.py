@@ -37,6 +37,17 @@ _S3_INPUT = {
 }
 
 
+MAX_NAME = 64  # a pipeline step's name: [A-Za-z0-9_-]{1,64}
+
+
+def entry_name(ctx: Context, step: ir.Step, suffix: str) -> str:
+    """The name of an extra entry of the step (``<id>-<suffix>``), which must fit."""
+    name = f"{step.id}-{suffix}"
+    if len(name) > MAX_NAME:
+        ctx.error(step, f"step name '{name}' is over SageMaker's {MAX_NAME} characters")
+    return name
+
+
 def _input(name: str, uri: Any, local: str) -> dict[str, Any]:
     s3 = {"S3Uri": uri, "LocalPath": local, **_S3_INPUT}
     return {"InputName": name, "AppManaged": False, "S3Input": s3}

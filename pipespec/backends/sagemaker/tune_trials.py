@@ -33,7 +33,7 @@ from pipespec import ir
 from pipespec.backends.sagemaker.context import Context, Ref
 from pipespec.backends.sagemaker.processing import output_uri, processing_step
 from pipespec.backends.sagemaker.training import machine
-from pipespec.backends.sagemaker.tune_best import select_step
+from pipespec.backends.sagemaker.tune_best import entry_name, select_step
 from pipespec.backends.trials import SAMPLE_TRIALS
 from pipespec.ir.features import runs_own_trials, runs_standard_tuning
 
@@ -134,6 +134,7 @@ def emulated_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     depends = spec_depends_on(ctx, step)
     entries: list[dict[str, Any]] = []
     for index, values in enumerate(trials):
+        entry_name(ctx, step, f"trial-{index}")  # reports a name over SageMaker's bound
         one = trial_step(step, index, values, standard)
         entry = processing_step(ctx, one, instance_type)
         _relocate(ctx, step, index, entry)

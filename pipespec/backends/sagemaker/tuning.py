@@ -57,7 +57,7 @@ from pipespec.backends.sagemaker.training import (
     machine,
     requirements,
 )
-from pipespec.backends.sagemaker.tune_best import best_step
+from pipespec.backends.sagemaker.tune_best import best_step, entry_name
 from pipespec.backends.sagemaker.tune_programs import (
     METRIC_PREFIX,
     PLAN_FILE,
@@ -317,7 +317,7 @@ def _best_outputs(ctx: Context, step: ir.Step, where: list[Any]) -> list[dict[st
             ctx.refs[(step.id, out.name)] = Ref("")  # an error: the resolver reported it
     if not values:
         return []
-    name = f"{step.id}-best"
+    name = entry_name(ctx, step, "best")
     archive = join([*where, best_job, "output", "output.tar.gz"], "/")
     members = {o.name: f"{o.name}.json" for o in values}
     entry = best_step(ctx, step, name, archive, members)
