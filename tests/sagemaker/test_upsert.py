@@ -120,18 +120,20 @@ def test_a_scheduled_pipeline_needs_every_params_default(tmp_path: Path) -> None
         upsert_document(context(pipeline), "d.json")
 
 
-def test_uploads_are_listed_by_uri_and_written_below_the_prefix(tmp_path: Path) -> None:
+def test_uploads_are_listed_by_uri_and_written_in_the_pipelines_folder(tmp_path: Path) -> None:
     folder = f"s3://{BUCKET}/pipespec/code/{'ab' * 32}"
     uploads = {f"{folder}/train.py": "print('t')\n", f"{folder}/launch.json": "{}\n"}
     text, files = upsert_text(context(ir_of(tmp_path, spec()), uploads), "d.json")
     document = json.loads(text)
     assert document["uploads"] == [
-        {"s3_uri": f"{folder}/launch.json", "file": f"code/{'ab' * 32}/launch.json"}
+        {"s3_uri": f"{folder}/launch.json", "file": f"nightly-churn/code/{'ab' * 32}/launch.json"}
         | {"sha256": sha("{}\n")},
-        {"s3_uri": f"{folder}/train.py", "file": f"code/{'ab' * 32}/train.py"}
+        {"s3_uri": f"{folder}/train.py", "file": f"nightly-churn/code/{'ab' * 32}/train.py"}
         | {"sha256": sha("print('t')\n")},
     ]
-    assert files == {f"code/{'ab' * 32}/{u.rsplit('/', 1)[1]}": t for u, t in uploads.items()}
+    assert files == {
+        f"nightly-churn/code/{'ab' * 32}/{u.rsplit('/', 1)[1]}": t for u, t in uploads.items()
+    }
     assert text == json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
@@ -140,7 +142,7 @@ def test_a_tuning_source_dir_is_listed_as_its_members(tmp_path: Path) -> None:
     members = {"train.py": "print(1)\n", "pipespec_trial.py": "print(2)\n"}
     ctx = context(ir_of(tmp_path, spec()), {uri: json.dumps(members)})
     document, files = upsert_document(ctx, "d.json")
-    folder = f"code/{'cd' * 32}/sourcedir"
+    folder = f"nightly-churn/code/{'cd' * 32}/sourcedir"
     assert document["uploads"] == [
         {
             "s3_uri": uri,
@@ -156,7 +158,7 @@ def test_a_tuning_source_dir_is_listed_as_its_members(tmp_path: Path) -> None:
 def test_an_empty_prefix_keeps_the_whole_key(tmp_path: Path) -> None:
     uri = f"s3://{BUCKET}/code/{'ef' * 32}/x.py"
     ctx = context(ir_of(tmp_path, spec()), {uri: "x\n"}, prefix="")
-    assert upsert_document(ctx, "d.json")[1] == {f"code/{'ef' * 32}/x.py": "x\n"}
+    assert upsert_document(ctx, "d.json")[1] == {f"nightly-churn/code/{'ef' * 32}/x.py": "x\n"}
 
 
 @pytest.mark.parametrize(

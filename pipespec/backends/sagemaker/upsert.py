@@ -17,9 +17,11 @@ as data that boto3 reads directly, and the code files it uploads, written beside
 docs/targets/sagemaker.md shows the boto3 lines that do it. Data only: nothing of the spec
 becomes code.
 
-Code files are written at the S3 key's path below the options' prefix:
-``code/<sha256>/<file>`` (the key's folder is content-keyed, see ``Context.code_folder``);
-a tarball's members at ``code/<sha256>/sourcedir/<member name>``.
+Code files are written in the folder of the pipeline's files (``sagemaker/<name>/``, as
+every file of one pipeline for one target starts with it), at the S3 key's path below the
+options' prefix: ``<name>/code/<sha256>/<file>`` relative to the upsert file (the key's
+folder is content-keyed, see ``Context.code_folder``); a tarball's members at
+``<name>/code/<sha256>/sourcedir/<member name>``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def _local(path: str, what: str) -> str:
 
 
 def _key_path(ctx: Context, uri: str) -> str:
-    """The upload's file, relative to the upsert file: its key below the prefix."""
+    """The upload's file, relative to the upsert file: its key below the prefix, in the
+    pipeline's folder."""
     bucket_key = uri.removeprefix("s3://")
     key = bucket_key.partition("/")[2]
     if not uri.startswith("s3://") or not key:
@@ -89,7 +92,7 @@ def _key_path(ctx: Context, uri: str) -> str:
     prefix = ctx.prefix.strip("/")
     if prefix and key.startswith(prefix + "/"):
         key = key[len(prefix) + 1 :]
-    return _local(key, "upload")
+    return f"{ctx.pipeline.name}/{_local(key, 'upload')}"
 
 
 def _tarball(uri: str, where: str, text: str) -> tuple[dict[str, Any], dict[str, str]]:
