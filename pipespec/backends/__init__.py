@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 BUILTIN = {
     "airflow": "pipespec.backends.airflow:AirflowBackend",
     "kubeflow": "pipespec.backends.kubeflow:KubeflowBackend",
+    "sagemaker": "pipespec.backends.sagemaker:SagemakerBackend",
     "vertex": "pipespec.backends.vertex:VertexBackend",
 }
 

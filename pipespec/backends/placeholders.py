@@ -9,6 +9,7 @@ subclasses ``Resolver`` and never re-implements the dispatch.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Generic, TypeVar
@@ -116,3 +117,13 @@ def named_outputs(values: Iterable[Iterable[ir.Segment]]) -> set[str]:
         for seg in value
         if isinstance(seg, ir.Placeholder) and seg.root == "outputs"
     }
+
+
+_PARAM_VALUE_RE = re.compile(r"^\$\{params\.([a-z_][a-z0-9_]{0,62})\}$")
+
+
+def param_of(value: object) -> str | None:
+    """The param a per-target setting names when it is exactly ``${params.NAME}`` (an
+    instance type or count chosen per run)."""
+    match = _PARAM_VALUE_RE.match(value) if isinstance(value, str) else None
+    return match.group(1) if match else None

@@ -10,7 +10,7 @@ needs no refill for them.
 from __future__ import annotations
 
 from pipespec.fill.catalog import CatalogError, load_catalog
-from pipespec.fill.catalog_fill import model_source
+from pipespec.fill.catalog_fill import model_source, sagemaker_region
 from pipespec.fill.info import FillInfo
 from pipespec.spec import models
 from pipespec.spec.semantics import step_kind
@@ -18,7 +18,7 @@ from pipespec.spec.serving import SERVING_KINDS, serving_image
 from pipespec.spec.validate import ValidatedSpec
 
 # Targets that deploy models as their own services, with a catalog of prebuilt images.
-SERVING_TARGETS = ("vertex",)
+SERVING_TARGETS = ("vertex", "sagemaker")
 
 
 def _catalog_framework(provenance: str | None) -> str | None:
@@ -44,8 +44,9 @@ def serving_images(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, str
     catalog = load_catalog()
     found: dict[str, str] = {}
     for target in SERVING_TARGETS:
+        region = sagemaker_region(vspec) if target == "sagemaker" else None  # images per region
         try:
-            image = catalog.image(framework, target, role="predict")
+            image = catalog.image(framework, target, role="predict", region=region)
         except CatalogError:
             image = None
         if image is not None:

@@ -41,6 +41,11 @@ def checker(target: str) -> Callable[[Checker], Checker]:
 
 def load_checkers() -> dict[str, Checker]:
     """Every registered checker (importing a module registers its checkers)."""
-    from tests.conformance import airflow_checks, kubeflow_checks, vertex_checks  # noqa: F401
+    from tests.conformance import (  # noqa: F401
+        airflow_checks,
+        kubeflow_checks,
+        sagemaker_checks,
+        vertex_checks,
+    )
 
     return CHECKERS

@@ -159,6 +159,46 @@ CORRECTIONS: list[tuple[str, str, Json, str]] = [
     ),
     (
         "set",
+        "/definitions/NotCondition",
+        {
+            "type": "object",
+            "properties": {
+                "Type": {"type": "string", "enum": ["Not"]},
+                "Condition": {
+                    "oneOf": [
+                        {"$ref": "#/definitions/BinaryCondition"},
+                        {"$ref": "#/definitions/InCondition"},
+                        {"$ref": "#/definitions/OrCondition"},
+                        {"$ref": "#/definitions/NotCondition"},
+                    ]
+                },
+            },
+            "required": ["Type", "Condition"],
+            "additionalProperties": False,
+        },
+        "The schema has no Not condition; ConditionNot.to_request writes "
+        "{Type: Not, Condition: <any condition>} (sagemaker.workflow.conditions).",
+    ),
+    (
+        "append",
+        "/definitions/ConditionStep/properties/Arguments/properties/Conditions/items/oneOf",
+        {"$ref": "#/definitions/NotCondition"},
+        "A ConditionStep's conditions may be ConditionNot (see the previous correction).",
+    ),
+    (
+        "set",
+        "/definitions/OrCondition/properties/Conditions/items/anyOf",
+        [
+            {"$ref": "#/definitions/BinaryCondition"},
+            {"$ref": "#/definitions/InCondition"},
+            {"$ref": "#/definitions/OrCondition"},
+            {"$ref": "#/definitions/NotCondition"},
+        ],
+        "ConditionOr takes any Condition, ConditionNot and ConditionOr included (an `and` "
+        "inside an `or` is written Not(Or(Not a, Not b)), as SageMaker has no And).",
+    ),
+    (
+        "set",
         "/properties/PipelineExperimentConfig",
         {
             "type": "object",

@@ -1,7 +1,7 @@
 """Container and script steps as SageMaker Processing steps, accepted by the SageMaker
 probe (AWS's schema with its corrections, botocore's CreateProcessingJob shape, every
 `Get` path in DescribeProcessingJob, references and the graph): the first slice of the
-SageMaker backend (issue 13), before it is a registered target."""
+SageMaker backend (issue 13)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from pipespec import ir
+from pipespec.backends.sagemaker.context import Context
 from pipespec.backends.sagemaker.definition import definition
-from pipespec.backends.sagemaker.processing import Context
+from pipespec.backends.sagemaker.options import SagemakerOptions
 from tests.backends.spec_ir import ir_of
 from tests.conformance.sagemaker_runner import probe_sagemaker
 from tests.conftest import ROOT
@@ -43,7 +44,8 @@ steps:
 
 
 def _context(pipeline: ir.Pipeline) -> Context:
-    return Context(pipeline, "acme-ml", "pipespec", ROLE, "ml.m5.xlarge")
+    options = SagemakerOptions(role_arn=ROLE, region="eu-west-1", bucket="acme-ml")
+    return Context(pipeline, options, "eu-west-1", ROLE, "acme-ml")
 
 
 def _probe(tmp_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
@@ -74,13 +76,25 @@ def test_data_values_and_params_between_processing_steps(tmp_path: Path) -> None
     assert make["PropertyFiles"] == [
         {"PropertyFileName": "stats", "OutputName": "stats", "FilePath": "stats.json"}
     ]
-    args = use["Arguments"]["AppSpecification"]["ContainerArguments"]
-    # A value in an argument is text: an Integer parameter joins into a string, as the
-    # SDK writes a non-string variable where a string goes.
-    assert args[2:] == [
-        "/opt/ml/processing/input/data",
-        "/opt/ml/processing/input/stats/stats.json",
-        {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.size"}]}},
+    # A reported value is text in the command on every target: SageMaker passes files,
+    # so the step starts through the launcher, whose plan (an uploaded code file) reads
+    # the value's file; a parameter reaches it through the job's environment.
+    app = use["Arguments"]["AppSpecification"]
+    assert app["ContainerEntrypoint"] == [
+        "python3",
+        "/opt/ml/processing/input/code/pipespec_launch.py",
+    ]
+    assert app["ContainerArguments"] == ["/opt/ml/processing/input/code/launch.json"]
+    env = use["Arguments"]["Environment"]
+    assert env == {
+        "PIPESPEC_PARAM_size": {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.size"}]}}
+    }
+    (plan_uri,) = [u for u in ctx.uploads if u.endswith("/launch.json")]
+    plan = json.loads(ctx.uploads[plan_uri])
+    assert plan["argv"][3:] == [
+        [{"text": "/opt/ml/processing/input/data"}],
+        [{"file": "/opt/ml/processing/input/stats/stats.json"}],
+        [{"env": "PIPESPEC_PARAM_size"}],
     ]
     day = doc["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"][2]
     assert day == {"Std:Join": {"On": "", "Values": ["--day=", {"Get": "Parameters.day"}]}}

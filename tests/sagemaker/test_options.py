@@ -9,7 +9,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from pipespec.backends.sagemaker.options import DEFAULT_INSTANCE_TYPE, SagemakerOptions
+from pipespec.backends.sagemaker.options import (
+    DEFAULT_INSTANCE_TYPE,
+    SagemakerOptions,
+    default_bucket,
+)
 from tests.conftest import ROOT
 
 
@@ -30,10 +34,21 @@ def test_the_examples_settings_are_accepted(example: str, block: dict[str, Any])
     assert options.region and options.role_arn, example
 
 
-def test_an_empty_block_compiles_with_defaults() -> None:
-    options = SagemakerOptions.model_validate({})
+REQUIRED = {"role_arn": "arn:aws:iam::123456789012:role/pipelines", "region": "eu-west-1"}
+
+
+def test_the_role_and_region_are_all_a_block_needs() -> None:
+    options = SagemakerOptions.model_validate(REQUIRED)
     assert options.instance_type == DEFAULT_INSTANCE_TYPE
-    assert options.role_arn is None and options.bucket is None
+    assert options.bucket is None and options.prefix == "pipespec"
+    assert default_bucket("eu-west-1", REQUIRED["role_arn"]) == ("sagemaker-eu-west-1-123456789012")
+
+
+@pytest.mark.parametrize("missing", [["role_arn"], ["region"], ["role_arn", "region"]])
+def test_without_the_role_or_region_the_block_says_which(missing: list[str]) -> None:
+    block = {k: v for k, v in REQUIRED.items() if k not in missing}
+    with pytest.raises(ValidationError, match=f"SageMaker needs {' and '.join(missing)}"):
+        SagemakerOptions.model_validate(block)
 
 
 @pytest.mark.parametrize(
@@ -52,5 +67,7 @@ def test_an_empty_block_compiles_with_defaults() -> None:
     ],
 )
 def test_a_value_aws_would_refuse_is_an_error(block: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
-        SagemakerOptions.model_validate(block)
+    # With the required role and region, so only the value under test can fail it.
+    with pytest.raises(ValidationError) as caught:
+        SagemakerOptions.model_validate({**REQUIRED, **block})
+    assert "SageMaker needs" not in str(caught.value)

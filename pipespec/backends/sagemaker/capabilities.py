@@ -58,18 +58,23 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     Feature.BRANCH_ELSE: Capability(_NATIVE, "the ConditionStep's ElseSteps"),
     Feature.TRIGGER_RULE: Capability(
         _EMULATED,
-        "SageMaker runs a step when every step it depends on succeeded; a join after "
-        "exclusive branches depends on the ConditionStep",
+        "SageMaker runs a step only when every step it depends on ran and succeeded; a "
+        "step cannot depend on a ConditionStep, so other trigger rules are not kept",
     ),
     Feature.ONE_OF_INPUT: Capability(
-        _UNSUPPORTED, "a step cannot read whichever branch of a ConditionStep ran"
+        _EMULATED,
+        "SageMaker cannot rejoin exclusive branches: the step runs as one copy per branch, "
+        "and only the copy after the branch that ran runs (a step others depend on cannot "
+        "be split so: an error)",
     ),
     Feature.FAIL_STEP: Capability(_NATIVE, "a FailStep with the message as its ErrorMessage"),
     Feature.FOREACH_LITERAL: Capability(
         _EMULATED, "unrolled at compile time: one step per item (SageMaker has no loop)"
     ),
     Feature.FOREACH_PARAM: Capability(
-        _UNSUPPORTED, "SageMaker has no loop: a list known only at run time cannot be unrolled"
+        _EMULATED,
+        "SageMaker has no loop: unrolled over the param's default at compile time, so a "
+        "run's own value does not change the fan-out",
     ),
     Feature.FOREACH_OUTPUT: Capability(
         _UNSUPPORTED, "SageMaker has no loop: a list known only at run time cannot be unrolled"
@@ -79,7 +84,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.FOREACH_MAPPING_ITEMS: Capability(_NATIVE, "each unrolled step gets its item's keys"),
     Feature.FOREACH_FAN_IN: Capability(
-        _EMULATED, "the unrolled steps' outputs, joined with Std:Join into one JSON list"
+        _EMULATED,
+        "each unrolled step's output is its own input of the reader (`<input>/<index>`); "
+        "values reach the command as one JSON list through pipespec's launcher",
     ),
     Feature.AFTER: Capability(_NATIVE, "DependsOn"),
     Feature.RETRIES: Capability(

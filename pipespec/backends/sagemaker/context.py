@@ -48,6 +48,8 @@ class Context:
     exits: dict[str, list[str]] = field(default_factory=dict)
     # An unrolled foreach step's id -> the ids of its copies, in item order.
     copies: dict[str, list[str]] = field(default_factory=dict)
+    # A copy's id (an unrolled item, a one_of branch) -> the spec step it comes from.
+    origin: dict[str, str] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -71,6 +73,8 @@ class Context:
         """A step's value output (or one key of it) as ``Std:JsonGet`` on its property
         file: what a condition compares."""
         found = self.ref(step_id, output)
+        if found.property_file is None and key is None and isinstance(found.uri, dict):
+            return found.uri  # a value SageMaker resolves itself (a model package ARN)
         if found.property_file is None:
             raise KeyError(f"{step_id}.{output} is not a value SageMaker can read")
         if key is None:
@@ -89,14 +93,26 @@ class Context:
         where += [get("Execution.PipelineExecutionId"), step_id, output]
         return join(where, "/")
 
+    def code_folder(self, files: dict[str, str]) -> str:
+        """The S3 folder of a step's code files, keyed by their names and content so an
+        unchanged step keeps its key (SageMaker's step cache compares arguments):
+        ``s3://<bucket>/<prefix>/code/<sha256>``. The files join the upload manifest."""
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(f"{len(name)}:{name}{len(files[name])}:".encode())
+            digest.update(files[name].encode("utf-8"))
+        folder = f"s3://{self.bucket}/{self.prefix}/code/{digest.hexdigest()}"
+        for name, text in files.items():
+            self.uploads[f"{folder}/{name}"] = text
+        return folder
+
     def code_uri(self, name: str, text: str) -> str:
-        """A code file's S3 URI, keyed by its content so an unchanged file keeps its key
-        (SageMaker's step cache compares arguments): ``<prefix>/code/<sha256>/<file>``.
-        The file joins the upload manifest."""
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        file = name.rsplit("/", 1)[-1].replace("pipespec:", "") or "step"
-        if not file.endswith(".py"):
-            file += ".py"
-        uri = f"s3://{self.bucket}/{self.prefix}/code/{digest}/{file}"
-        self.uploads[uri] = text
-        return uri
+        """One code file's S3 URI, in a folder of its own (``code_folder``)."""
+        file = script_file(name)
+        return f"{self.code_folder({file: text})}/{file}"
+
+
+def script_file(name: str) -> str:
+    """The file name a script has on S3 and in the job (``pipespec:train`` -> train.py)."""
+    file = name.rsplit("/", 1)[-1].replace("pipespec:", "") or "step"
+    return file if file.endswith(".py") else file + ".py"

@@ -1,8 +1,12 @@
 """The pipeline definition (Version 2020-12-01) as data: parameters, the run's experiment
-config as the SDK writes it, and the steps with their ``DependsOn``.
+config as the SDK writes it, and the steps with their ``DependsOn``, conditioned steps
+inside ConditionSteps.
 
-So far container and script steps (Processing); the ML kinds' native steps come next
-(issue 13). Not a registered target yet.
+Each spec step becomes one or more entries (``steps.build``). A step under ``when:``
+goes into the ``IfSteps`` of a ConditionStep ``<id>-when`` that tests its condition; the
+steps whose ``else`` it is go into that step's ``ElseSteps``. Every other entry is at the
+top level. A step after a conditioned step depends on it by name: SageMaker does not run a
+step whose dependency did not run, as every pipespec target skips it.
 """
 
 from __future__ import annotations
@@ -10,46 +14,78 @@ from __future__ import annotations
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.sagemaker.control import fail_step, step_settings
-from pipespec.backends.sagemaker.instances import InstanceError, instance_for
+from pipespec.backends.sagemaker.conditions import conditions
+from pipespec.backends.sagemaker.context import Context
 from pipespec.backends.sagemaker.parameters import get, parameters
-from pipespec.backends.sagemaker.processing import Context, processing_step
+from pipespec.backends.sagemaker.steps import build
+from pipespec.backends.sagemaker.unroll import unrolled
 
 VERSION = "2020-12-01"
 
 
-def _depends_on(step: ir.Step) -> list[str]:
-    """Every step this one waits for. SageMaker infers an order from a ``Get`` too, but a
+def _depends_on(ctx: Context, step: ir.Step) -> list[str]:
+    """Every entry this step waits for. SageMaker infers an order from a ``Get`` too, but a
     dependency written out keeps the definition's graph the spec's DAG to a reader."""
-    return [dep.source for dep in step.deps]
+    found: list[str] = []
+    for dep in step.deps:
+        for name in ctx.exits.get(dep.source, []):
+            if name not in found:
+                found.append(name)
+    return found
 
 
-def _instance(ctx: Context, step: ir.Step) -> str:
-    own = (step.target_overrides.get("sagemaker") or {}).get("instance_type")
-    if isinstance(own, str):
-        return own
-    try:
-        return instance_for(step.resources) or ctx.instance_type
-    except InstanceError as exc:
-        ctx.errors.append((step, str(exc)))
-        return ctx.instance_type
+def _value(ctx: Context, step: ir.Step) -> Any:
+    def output_value(producer: str, output: str, key: str | None) -> Any:
+        try:
+            return ctx.value(producer, output, key)
+        except KeyError as exc:
+            ctx.error(step, f"when: {step.condition_text}: {exc.args[0]}")
+            return ""
+
+    return output_value
+
+
+def _condition_step(
+    ctx: Context, step: ir.Step, if_steps: list[dict[str, Any]], else_steps: list[dict[str, Any]]
+) -> dict[str, Any]:
+    assert step.condition is not None
+    tests = conditions(step.condition, _value(ctx, step))
+    arguments = {"Conditions": tests, "IfSteps": if_steps, "ElseSteps": else_steps}
+    return {"Name": f"{step.id}-when", "Type": "Condition", "Arguments": arguments}
+
+
+def _place(
+    ctx: Context, steps: list[ir.Step], built: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The top-level entries, conditioned ones wrapped in their ConditionSteps."""
+    else_of: dict[str, list[str]] = {}
+    for step in steps:
+        if step.else_of is not None:
+            else_of.setdefault(step.else_of, []).append(step.id)
+    found: list[dict[str, Any]] = []
+    for step in steps:
+        if step.else_of is not None and step.else_of in built:
+            continue  # inside its if-step's ConditionStep
+        if step.condition is None:
+            found.extend(built[step.id])
+            continue
+        others = [entry for sid in else_of.get(step.id, []) for entry in built[sid]]
+        found.append(_condition_step(ctx, step, built[step.id], others))
+    return found
 
 
 def definition(ctx: Context) -> dict[str, Any]:
-    steps: list[dict[str, Any]] = []
-    default = ctx.instance_type
-    for step in ctx.pipeline.steps:
-        if step.kind == "fail":
-            entry = fail_step(step)
-        else:
-            ctx.instance_type = _instance(ctx, step)
-            entry = processing_step(ctx, step)
-            ctx.instance_type = default
-            entry.update(step_settings(step, job=True))
-        depends = _depends_on(step)
-        if depends:
-            entry["DependsOn"] = depends
-        steps.append(entry)
+    built: dict[str, list[dict[str, Any]]] = {}
+    steps = unrolled(ctx)
+    copy_of = {c: original for original, copies in ctx.copies.items() for c in copies}
+    for step in steps:
+        entries = build(ctx, step)
+        depends = _depends_on(ctx, step)
+        if entries and depends:
+            entries[0]["DependsOn"] = depends
+        built[step.id] = entries
+        if step.id in copy_of:  # a later step waits for every copy
+            ctx.exits.setdefault(copy_of[step.id], []).extend(ctx.exits.get(step.id, []))
     return {
         "Version": VERSION,
         "Metadata": {},
@@ -58,5 +94,5 @@ def definition(ctx: Context) -> dict[str, Any]:
             "ExperimentName": get("Execution.PipelineName"),
             "TrialName": get("Execution.PipelineExecutionId"),
         },
-        "Steps": steps,
+        "Steps": _place(ctx, steps, built),
     }

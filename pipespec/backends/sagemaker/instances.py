@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pipespec import ir
 from pipespec.backends import k8s
+from pipespec.backends.placeholders import param_of
 
 _GIB = 1 << 30
 
@@ -74,3 +75,28 @@ def instance_for(resources: ir.Resources) -> str | None:
     raise InstanceError(
         f"no SageMaker instance type has {what}{cpu:g} vCPUs and {memory:g} GiB of memory"
     )
+
+
+def _own(step: ir.Step, key: str) -> object:
+    return (step.target_overrides.get("sagemaker") or {}).get(key)
+
+
+def _setting(value: object) -> object:
+    """A per-step setting as the definition holds it: a parameter's ``Get``, or itself."""
+    name = param_of(value)
+    return {"Get": f"Parameters.{name}"} if name else value
+
+
+def instance_type(step: ir.Step, default: str) -> object:
+    """The step's instance type: its own setting (maybe a parameter), else the smallest
+    that holds its resources, else ``default``. Raises InstanceError."""
+    own = _own(step, "instance_type")
+    if own is not None:
+        return _setting(own)
+    return instance_for(step.resources) or default
+
+
+def instance_count(step: ir.Step) -> object:
+    """The step's instance count: its own setting (maybe a parameter), else 1."""
+    own = _own(step, "instance_count")
+    return 1 if own is None else _setting(own)

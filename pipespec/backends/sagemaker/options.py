@@ -1,16 +1,17 @@
 """``targets.sagemaker`` in a spec: the SageMaker Pipelines backend's options, checked
 strictly, each at its line (the driver reports a fault as a diagnostic).
 
-A definition can be compiled without any of them (CI checks output offline); the role,
-region and bucket are what creating the pipeline in an account needs, and the upsert file
-beside the definition says which are missing.
+``role_arn`` and ``region`` are required: every job in a definition names the role it runs
+as, and the framework images and the default bucket are per region. The bucket defaults to
+the sagemaker SDK's default bucket, ``sagemaker-<region>-<account id>`` (the account from
+the role's ARN).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipespec.backends.base import Options
 
@@ -47,3 +48,19 @@ class SagemakerOptions(Options):
     instance_type: Annotated[str, Field(pattern=INSTANCE_TYPE_RE)] = DEFAULT_INSTANCE_TYPE
     kms_key: Annotated[str, Field(pattern=KMS_KEY_RE)] | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _required(self) -> SagemakerOptions:
+        missing = [n for n in ("role_arn", "region") if getattr(self, n) is None]
+        if missing:
+            raise ValueError(
+                f"SageMaker needs {' and '.join(missing)}: set targets.sagemaker."
+                f"{missing[0]} (e.g. role_arn: arn:aws:iam::123456789012:role/pipelines, "
+                "region: eu-west-1)"
+            )
+        return self
+
+
+def default_bucket(region: str, role_arn: str) -> str:
+    """The sagemaker SDK's default bucket: ``sagemaker-<region>-<account id>``."""
+    return f"sagemaker-{region}-{role_arn.split(':')[4]}"

@@ -1,22 +1,27 @@
 """A container or script step as a SageMaker ProcessingStep (CreateProcessingJob), in the
 form the sagemaker SDK writes it: inputs and outputs on S3 under local paths of the job's
-container, the script as a code input, values as ``Get``/``Std:Join`` references.
+container, the script as a code input, params as ``Get``/``Std:Join`` references.
 
 Paths in the container follow SageMaker's convention: an input ``x`` at
 ``/opt/ml/processing/input/x``, an output ``y`` at ``/opt/ml/processing/output/y``; a
 value output (metrics, dict, ...) is the file ``<y>.json`` there, which a later step or a
 condition reads as the step's PropertyFile ``y``.
+
+A value another step reported (``${inputs.x}`` of a metrics or float output) is text in
+the command on every target; SageMaker passes files, not values, so such a step runs
+through pipespec's values runner, which reads the files when the job starts and builds the
+real argv (``launch.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from pipespec import ir
 from pipespec.backends.placeholders import Resolver, walk
-from pipespec.backends.sagemaker.parameters import get, join, param_ref
+from pipespec.backends.sagemaker.context import Context, Ref, script_file
+from pipespec.backends.sagemaker.launch import Launch, ValueFile
+from pipespec.backends.sagemaker.parameters import get, param_ref
 
 INPUT_ROOT = "/opt/ml/processing/input"
 OUTPUT_ROOT = "/opt/ml/processing/output"
@@ -30,38 +35,29 @@ _S3_INPUT = {
 }
 
 
-@dataclass
-class Context:
-    """What building one step needs from the pipeline and the options."""
-
-    pipeline: ir.Pipeline
-    bucket: str
-    prefix: str
-    role_arn: str
-    instance_type: str
-    uploads: dict[str, str] = field(default_factory=dict)  # S3 URI -> code file's text
-    errors: list[tuple[ir.Step, str]] = field(default_factory=list)
-
-
 def output_uri(step_id: str, output: str) -> dict[str, Any]:
     """Where another step finds a Processing step's output (the SDK's property path)."""
     return get(f"Steps.{step_id}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
 
 
-def code_uri(ctx: Context, name: str, text: str) -> str:
-    """The script's S3 URI, keyed by its content so an unchanged script keeps its key
-    (SageMaker's step cache compares arguments): ``<prefix>/code/<sha256>/<file>``."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    file = name.rsplit("/", 1)[-1].replace("pipespec:", "") or "step"
-    if not file.endswith(".py"):
-        file += ".py"
-    uri = f"s3://{ctx.bucket}/{ctx.prefix}/code/{digest}/{file}"
-    ctx.uploads[uri] = text
-    return uri
+def sources(ctx: Context, source: ir.ArtifactRef) -> list[tuple[str, Ref]]:
+    """The producer entries behind one reference: one, or one per copy of an unrolled
+    foreach step (a fan-in), as (suffix of the local folder, reference)."""
+    copies = ctx.copies.get(source.step)
+    if copies is None:
+        return [("", ctx.ref(source.step, source.output))]
+    return [(f"/{i}", ctx.ref(c, source.output)) for i, c in enumerate(copies)]
 
 
-class _Resolver(Resolver[Any]):
-    """How a Processing step spells each ``${...}``: a local path or a reference."""
+def is_direct(ref: Ref) -> bool:
+    """A value output SageMaker resolves as it is (``Get Steps.<id>.ModelPackageArn``),
+    rather than a JSON file in an output folder."""
+    return ref.property_file is None and not isinstance(ref.uri, str) and "Get" in ref.uri
+
+
+class ProcessingResolver(Resolver[Any]):
+    """How a Processing step spells each ``${...}``: a local path, a reference, or a value
+    file the launcher reads."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -79,10 +75,14 @@ class _Resolver(Resolver[Any]):
         return f"{INPUT_ROOT}/{inp.name}"
 
     def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
-        return f"{INPUT_ROOT}/{inp.name}/{source.output}.json"
+        found = sources(self.ctx, source)
+        if len(found) == 1 and is_direct(found[0][1]):
+            return found[0][1].uri  # a value SageMaker resolves itself (a model package ARN)
+        files = [f"{INPUT_ROOT}/{inp.name}{sub}/{source.output}.json" for sub, _ in found]
+        return ValueFile(tuple(files), fan_in=source.step in self.ctx.copies)
 
     def input_one_of(self, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> Any:
-        self.ctx.errors.append((step, f"input '{inp.name}' is one_of: SageMaker runs no join"))
+        self.ctx.error(step, f"input '{inp.name}' is one_of: it is split before steps are built")
         return ""
 
     def output(self, step: ir.Step, output: ir.Output) -> Any:
@@ -91,88 +91,103 @@ class _Resolver(Resolver[Any]):
         return f"{OUTPUT_ROOT}/{output.name}"
 
     def item(self, step: ir.Step) -> Any:
-        self.ctx.errors.append((step, "foreach is unrolled before steps are built"))
+        self.ctx.error(step, "foreach is unrolled before steps are built")
         return ""
 
     def hyperparameter(self, step: ir.Step, name: str) -> Any:
-        self.ctx.errors.append((step, "a Processing step has no trials"))
+        self.ctx.error(step, "a Processing step has no trials")
         return ""
 
 
-def _argv(ctx: Context, step: ir.Step) -> list[Any]:
-    resolver = _Resolver(ctx)
-    values = step.args if step.script is not None else step.command
-    return [join(walk(step, value, resolver)) for value in values]
-
-
-def _inputs(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
+def _inputs(ctx: Context, step: ir.Step, launch: Launch) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for inp in step.inputs:
         source = inp.source
-        if isinstance(source, ir.ArtifactRef):
-            uri: Any = output_uri(source.step, source.output)
-        elif isinstance(source, ir.LiteralUri):
-            uri = source.uri
+        if isinstance(source, ir.LiteralUri):
+            where = [("", Ref(source.uri))]
+        elif isinstance(source, ir.ArtifactRef):
+            where = sources(ctx, source)
         else:
             continue  # params travel as arguments
-        s3 = {"S3Uri": uri, "LocalPath": f"{INPUT_ROOT}/{inp.name}", **_S3_INPUT}
-        found.append({"InputName": inp.name, "AppManaged": False, "S3Input": s3})
+        for sub, ref in where:
+            if inp.is_parameter and is_direct(ref):
+                continue  # no file: the value itself is in the command
+            local = f"{INPUT_ROOT}/{inp.name}{sub}"
+            if ref.packed:
+                launch.unpack.append(local)
+            name = inp.name + sub.replace("/", "-")
+            s3 = {"S3Uri": ref.uri, "LocalPath": local, **_S3_INPUT}
+            found.append({"InputName": name, "AppManaged": False, "S3Input": s3})
     return found
 
 
 def _outputs(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for out in step.outputs:
-        # Under the run's execution id, as the SDK's default output path is.
-        where: list[Any] = [f"s3://{ctx.bucket}", ctx.prefix, ctx.pipeline.name]
-        where += [get("Execution.PipelineExecutionId"), step.id, out.name]
-        s3 = {"S3Uri": join(where, "/"), "LocalPath": f"{OUTPUT_ROOT}/{out.name}"}
+        s3 = {"S3Uri": ctx.run_uri(step.id, out.name), "LocalPath": f"{OUTPUT_ROOT}/{out.name}"}
         s3["S3UploadMode"] = "EndOfJob"
         found.append({"OutputName": out.name, "AppManaged": False, "S3Output": s3})
+        file = (step.id, out.name) if out.is_parameter else None
+        ctx.refs[(step.id, out.name)] = Ref(output_uri(step.id, out.name), file)
     return found
 
 
-def processing_step(ctx: Context, step: ir.Step) -> dict[str, Any]:
+def _cluster(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str, Any]:
+    from pipespec.backends.sagemaker.instances import instance_count
+
+    return {
+        "ClusterConfig": {
+            "InstanceType": instance_type,
+            "InstanceCount": instance_count(step),
+            "VolumeSizeInGB": VOLUME_GB,
+        }
+    }
+
+
+def processing_step(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str, Any]:
     """The step's entry in the definition's ``Steps``."""
-    argv = _argv(ctx, step)
-    inputs = _inputs(ctx, step)
+    resolver = ProcessingResolver(ctx)
+    launch = Launch()
+    values = step.args if step.script is not None else step.command
+    argv = [walk(step, value, resolver) for value in values]
+    inputs = _inputs(ctx, step, launch)
+    code: dict[str, str] = {}
     if step.script is not None:
-        uri = code_uri(ctx, step.script.name, step.script.source)
-        entry = ["python3", f"{CODE_DIR}/{uri.rsplit('/', 1)[-1]}"]
-        s3 = {"S3Uri": uri, "LocalPath": CODE_DIR, **_S3_INPUT}
+        file = script_file(step.script.name)
+        code[file] = step.script.source
+        argv[:0] = [["python3"], [f"{CODE_DIR}/{file}"]]
+    env = {name: walk(step, value, resolver) for name, value in step.env}
+    entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
+    code.update(extra)
+    if code:
+        s3 = {"S3Uri": ctx.code_folder(code), "LocalPath": CODE_DIR, **_S3_INPUT}
         inputs.append({"InputName": "code", "AppManaged": False, "S3Input": s3})
-    else:
-        entry, argv = argv[:1], argv[1:]
     app: dict[str, Any] = {"ImageUri": step.image, "ContainerEntrypoint": entry}
-    if argv:
-        app["ContainerArguments"] = argv
-    arguments: dict[str, Any] = {
-        "ProcessingResources": {
-            "ClusterConfig": {
-                "InstanceType": ctx.instance_type,
-                "InstanceCount": 1,
-                "VolumeSizeInGB": VOLUME_GB,
-            }
-        },
+    if arguments:
+        app["ContainerArguments"] = arguments
+    request: dict[str, Any] = {
+        "ProcessingResources": _cluster(ctx, step, instance_type),
         "AppSpecification": app,
         "RoleArn": ctx.role_arn,
     }
     if inputs:
-        arguments["ProcessingInputs"] = inputs
+        request["ProcessingInputs"] = inputs
     outputs = _outputs(ctx, step)
     if outputs:
-        arguments["ProcessingOutputConfig"] = {"Outputs": outputs}
-    env = {name: join(walk(step, value, _Resolver(ctx))) for name, value in step.env}
-    if env:
-        arguments["Environment"] = env
+        request["ProcessingOutputConfig"] = {"Outputs": outputs}
+        if ctx.options.kms_key:
+            request["ProcessingOutputConfig"]["KmsKeyId"] = ctx.options.kms_key
+    if environment:
+        request["Environment"] = environment
     if step.timeout_s is not None:
-        arguments["StoppingCondition"] = {"MaxRuntimeInSeconds": step.timeout_s}
-    entry_step: dict[str, Any] = {"Name": step.id, "Type": "Processing", "Arguments": arguments}
+        request["StoppingCondition"] = {"MaxRuntimeInSeconds": step.timeout_s}
+    ctx.exits[step.id] = [step.id]
+    found: dict[str, Any] = {"Name": step.id, "Type": "Processing", "Arguments": request}
     files = [
         {"PropertyFileName": o.name, "OutputName": o.name, "FilePath": f"{o.name}.json"}
         for o in step.outputs
         if o.is_parameter
     ]
     if files:
-        entry_step["PropertyFiles"] = files
-    return entry_step
+        found["PropertyFiles"] = files
+    return found

@@ -23,7 +23,7 @@ from pipespec.backends.kfp_ir.state import Build
 from pipespec.backends.kfp_ir.steps import Interface, KfpResolver
 from pipespec.backends.kfp_ir.tasks import register_task
 from pipespec.backends.kfp_ir.wiring import Channel
-from pipespec.backends.vertex.machines import param_of
+from pipespec.backends.placeholders import param_of
 from pipespec.backends.vertex.programs import VALUES_PROGRAM
 
 # NUL never occurs in spec text (PS214): it marks where JOB_RUNNER puts a value.

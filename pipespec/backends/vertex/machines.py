@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pipespec import ir
 from pipespec.backends import k8s
+from pipespec.backends.placeholders import param_of
 from pipespec.backends.vertex.options import MACHINE_TYPE_RE
 
 # Portable name -> Vertex's AcceleratorType. The A10G is AWS-only: Vertex has none.
@@ -27,7 +28,6 @@ ACCELERATORS = {
 }
 _GIB = 1 << 30
 # A machine type or count chosen per run: the param's value reaches the job as an input.
-_PARAM_VALUE_RE = re.compile(r"^\$\{params\.([a-z_][a-z0-9_]{0,62})\}$")
 # N1 shapes (vCPUs); standard has 3.75 GB per vCPU, highmem 6.5 GB.
 _N1_SIZES = (2, 4, 8, 16, 32, 64, 96)
 _N1_MEMORY_GB = {"standard": 3.75, "highmem": 6.5}
@@ -49,12 +49,6 @@ ENDPOINT_SIZES = {
     "large": "n1-standard-8",
     "xlarge": "n1-standard-16",
 }
-
-
-def param_of(value: object) -> str | None:
-    """The param a ``targets.vertex`` value names when it is exactly ``${params.NAME}``."""
-    match = _PARAM_VALUE_RE.match(value) if isinstance(value, str) else None
-    return match.group(1) if match else None
 
 
 class MachineError(ValueError):

@@ -14,6 +14,7 @@ from pipespec import ir
 from pipespec.backends.kfp_ir.state import Build
 from pipespec.backends.kfp_ir.steps import PLACEHOLDER_START, Interface, step_container
 from pipespec.backends.kfp_ir.tasks import loop_iterator, task_spec
+from pipespec.backends.placeholders import param_of
 from pipespec.backends.vertex.containers import vertex_container
 from pipespec.backends.vertex.gcpc import CUSTOM_JOB, register_gcpc
 from pipespec.backends.vertex.job_values import (
@@ -24,7 +25,7 @@ from pipespec.backends.vertex.job_values import (
     values_interface,
     values_task,
 )
-from pipespec.backends.vertex.machines import MachineError, machine_for, param_of, replica_count
+from pipespec.backends.vertex.machines import MachineError, machine_for, replica_count
 from pipespec.backends.vertex.options import VertexOptions
 
 # GCPC's defaults for a custom job's boot disk (create_custom_training_job_from_component).

@@ -12,7 +12,7 @@ metadata properties over the same folder. ``build(session)`` is called by ``sage
 from sagemaker.model import Model
 from sagemaker.transformer import Transformer
 from sagemaker.workflow.condition_step import ConditionStep
-from sagemaker.workflow.conditions import ConditionEquals
+from sagemaker.workflow.conditions import ConditionEquals, ConditionNot, ConditionOr
 from sagemaker.workflow.endpoint_step import EndpointConfigStep, EndpointStep
 from sagemaker.workflow.execution_variables import ExecutionVariables
 from sagemaker.workflow.functions import Join
@@ -71,7 +71,17 @@ def build(session):
     )
     check = ConditionStep(
         name="DeployOrScore",
-        conditions=[ConditionEquals(left=mode, right="deploy")],
+        conditions=[
+            ConditionEquals(left=mode, right="deploy"),
+            # Not and an Or holding a Not: shapes AWS's schema lacks (a listed correction).
+            ConditionNot(expression=ConditionEquals(left=mode, right="never")),
+            ConditionOr(
+                conditions=[
+                    ConditionNot(expression=ConditionEquals(left=mode, right="off")),
+                    ConditionEquals(left=mode, right="force"),
+                ]
+            ),
+        ],
         if_steps=[create, config, endpoint],
         else_steps=[batch_model, score],
     )

@@ -1,0 +1,110 @@
+"""How a SageMaker job starts a step's command: directly, or through pipespec's launcher.
+
+SageMaker bounds a container's entrypoint and each argument to 256 characters and passes
+files, not values. The command runs as written when it fits and needs nothing at start;
+otherwise it runs through the launcher (``launcher_program.py``, a fixed program uploaded
+with the code), which reads a plan, ``launch.json``, uploaded beside it:
+
+* ``argv`` and ``env``: each value a list of segments: ``{"text": ...}``, ``{"env": NAME}``
+  (a pipeline parameter, passed in the job's Environment as ``Get``), ``{"file": PATH}``
+  (a value another step reported, read from its JSON file) or ``{"files": [...]}`` (the
+  values of an unrolled foreach step, as one JSON list);
+* ``secrets``: env name -> Secrets Manager ARN, read with boto3 with the job's role;
+* ``unpack``: folders whose ``model.tar.gz`` (a training job's model) is extracted first.
+
+The plan is data, written by pipespec; nothing of the spec becomes code. The launcher needs
+``python3`` in the image (and boto3 for secrets): a step that needs it in an image without
+them fails at start, with the launcher's message.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipespec import ir
+from pipespec.backends.sagemaker.context import Context
+from pipespec.backends.sagemaker.launcher_program import LAUNCHER
+from pipespec.backends.sagemaker.parameters import join
+
+MAX_ARG = 256  # CreateProcessingJob/CreateTrainingJob: each entrypoint item and argument
+PARAM_ENV = "PIPESPEC_PARAM_"
+VALUE_ENV = "PIPESPEC_VALUE_"
+LAUNCHER_FILE = "pipespec_launch.py"
+PLAN = "launch.json"
+
+
+@dataclass(frozen=True)
+class ValueFile:
+    """``${inputs.x}`` of a value: the JSON file(s) the launcher reads."""
+
+    paths: tuple[str, ...]
+    fan_in: bool = False
+
+
+@dataclass
+class Launch:
+    """What one step's start needs, gathered while its inputs are built."""
+
+    unpack: list[str] = field(default_factory=list)
+
+    def command(
+        self,
+        ctx: Context,
+        step: ir.Step,
+        argv: list[list[Any]],
+        env: dict[str, list[Any]],
+        code_dir: str,
+    ) -> tuple[list[Any], list[Any], dict[str, Any], dict[str, str]]:
+        """(entrypoint, arguments, Environment, files for the step's code folder), the
+        folder being mounted at ``code_dir``."""
+        secrets = secret_arns(ctx, step)
+        values = any(isinstance(s, ValueFile) for v in [*argv, *env.values()] for s in v)
+        direct_argv = [join(v) for v in argv]
+        direct_env = {k: join(v) for k, v in env.items()}
+        long = any(isinstance(a, str) and len(a) > MAX_ARG for a in direct_argv)
+        if not (secrets or values or self.unpack or long):
+            return direct_argv[:1], direct_argv[1:], direct_env, {}
+        environment: dict[str, Any] = {}
+        plan = {
+            "argv": [_segments(v, environment) for v in argv],
+            "env": {k: _segments(v, environment) for k, v in sorted(env.items())},
+            "secrets": secrets,
+            "unpack": self.unpack,
+        }
+        files = {PLAN: json.dumps(plan, sort_keys=True, indent=1) + "\n", LAUNCHER_FILE: LAUNCHER}
+        entry = ["python3", f"{code_dir}/{LAUNCHER_FILE}"]
+        return entry, [f"{code_dir}/{PLAN}"], environment, files
+
+
+def _segments(value: list[Any], environment: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for seg in value:
+        if isinstance(seg, str):
+            found.append({"text": seg})
+        elif isinstance(seg, ValueFile):
+            found.append({"files": list(seg.paths)} if seg.fan_in else {"file": seg.paths[0]})
+        else:  # a reference SageMaker resolves: it reaches the job by its environment
+            where = str(seg.get("Get", ""))
+            if where.startswith("Parameters."):
+                name = PARAM_ENV + where.removeprefix("Parameters.")
+            else:
+                name = f"{VALUE_ENV}{sum(n.startswith(VALUE_ENV) for n in environment)}"
+            environment[name] = join([seg])
+            found.append({"env": name})
+    return found
+
+
+def secret_arns(ctx: Context, step: ir.Step) -> dict[str, str]:
+    """Env name -> the Secrets Manager ARN of each secret the step uses."""
+    by_name = {s.name: s for s in ctx.pipeline.secrets}
+    found: dict[str, str] = {}
+    for use in step.secrets:
+        aws = by_name[use.secret].platforms.get("aws") or {}
+        arn = aws.get("secret_arn")
+        if not isinstance(arn, str):
+            ctx.error(step, f"secret '{use.secret}' has no `aws: {{secret_arn: ...}}` mapping")
+            continue
+        found[use.env] = arn
+    return found

@@ -1,0 +1,74 @@
+"""The SageMaker render: the definition, the upsert file and the code files beside it.
+
+Files, under ``generated/sagemaker/``:
+
+- ``<name>.json``: the pipeline definition (Version 2020-12-01);
+- ``<name>.upsert.json``: what creating or updating the pipeline needs besides it
+  (``upsert.py``): the CreatePipeline arguments, the code files and the S3 URIs they go to,
+  the schedule;
+- ``<name>/code/<sha256>/<file>``: each code file to upload (scripts, the launcher and its
+  plans), as the manifest in the upsert file lists them.
+"""
+
+from __future__ import annotations
+
+from pipespec import ir
+from pipespec.backends import RenderResult
+from pipespec.backends.emit import to_json
+from pipespec.backends.layout import output_path, output_stem
+from pipespec.backends.sagemaker.context import Context
+from pipespec.backends.sagemaker.definition import definition
+from pipespec.backends.sagemaker.options import SagemakerOptions, default_bucket
+from pipespec.diagnostics import Diagnostic, Severity
+
+# CreatePipeline's PipelineDefinition (botocore's model): the definition inline, at most.
+MAX_DEFINITION_CHARS = 1_048_576
+
+
+def _notes(ctx: Context) -> list[Diagnostic]:
+    """The builders' findings, once per spec step (an unrolled step's copies find the same)."""
+    found: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    problems = [(s, m, Severity.ERROR) for s, m in ctx.errors]
+    problems += [(s, m, Severity.WARNING) for s, m in ctx.warnings]
+    for step, message, severity in problems:
+        sid = ctx.origin.get(step.id, step.id)
+        if (sid, message) in seen:
+            continue
+        seen.add((sid, message))
+        code = "PS600" if severity is Severity.ERROR else "PS606"
+        text = f"step '{sid}' on SageMaker: {message}"
+        found.append(Diagnostic(code, text, step.span, None, severity))
+    return found
+
+
+def code_files(pipeline: ir.Pipeline, ctx: Context) -> dict[str, str]:
+    """Each upload's text at ``<stem>/code/<sha256>/<file>`` (its S3 key's last parts)."""
+    stem = output_stem("sagemaker", pipeline.name)
+    return {
+        f"{stem}/code/{'/'.join(uri.rsplit('/', 2)[-2:])}": text
+        for uri, text in sorted(ctx.uploads.items())
+    }
+
+
+def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> RenderResult:
+    assert options.role_arn is not None and options.region is not None  # the model's rule
+    bucket = options.bucket or default_bucket(options.region, options.role_arn)
+    ctx = Context(pipeline, options, options.region, options.role_arn, bucket)
+    doc = definition(ctx)
+    notes = _notes(ctx)
+    if ctx.errors:
+        return RenderResult({}, notes)
+    path = output_path("sagemaker", pipeline.name, "json")
+    text = to_json(doc)
+    if len(text) > MAX_DEFINITION_CHARS:
+        top = pipeline.steps[0].span
+        notes.append(Diagnostic(
+            "PS600",
+            f"the SageMaker definition has {len(text):,} characters; CreatePipeline takes "
+            f"at most {MAX_DEFINITION_CHARS:,}",
+            top, "split the pipeline",
+        ))  # fmt: skip
+        return RenderResult({}, notes)
+    files = {path: text, **code_files(pipeline, ctx)}
+    return RenderResult(files, notes)
