@@ -361,3 +361,24 @@ steps:
     ctx = _context(ir_of(tmp_path, text))
     tuning_steps(ctx, ctx.pipeline.step(long))
     assert [m for _, m in ctx.errors if f"'{long}-trial-0' is over SageMaker's 64" in m]
+
+
+def test_an_input_named_code_beside_a_script_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "fit.py").write_text("print('fit')\n")
+    text = """
+pipespec: 1
+name: clash
+steps:
+  train:
+    kind: train
+    image: trainer:1
+    script: fit.py
+    args: [--src, "${inputs.code}", --model, "${outputs.model}"]
+    inputs: {code: "s3://acme/src/"}
+"""
+    ctx = _context(ir_of(tmp_path, text))
+    training_step(ctx, ctx.pipeline.step("train"))
+    assert [m for _, m in ctx.errors if "input 'code' is the channel" in m]
+    ctx = _context(ir_of(tmp_path, text.replace("script: fit.py\n    args: [", "command: [fit, ")))
+    training_step(ctx, ctx.pipeline.step("train"))  # no code to deliver: no clash
+    assert not ctx.errors

@@ -97,8 +97,6 @@ def channels(ctx: Context, step: ir.Step, launch: Launch) -> list[dict[str, Any]
             where = sources(ctx, source)
         else:
             continue
-        if inp.name == CODE_CHANNEL and step.script is not None:
-            ctx.error(step, f"input '{CODE_CHANNEL}' is the channel pipespec gives the script")
         for sub, ref in where:
             if ref.packed:
                 launch.unpack.append(f"{CHANNEL_ROOT}/{inp.name}{sub}")
@@ -192,6 +190,8 @@ def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     inputs = channels(ctx, step, launch)
     entry, arguments, environment, code = start(ctx, step, TrainingResolver(ctx), launch, image)
     if code:
+        if any(c["ChannelName"] == CODE_CHANNEL for c in inputs):
+            ctx.error(step, f"input '{CODE_CHANNEL}' is the channel pipespec gives the code")
         inputs.append(code_channel(ctx.code_folder(code)))
     algorithm: dict[str, Any] = {
         "TrainingImage": image,
