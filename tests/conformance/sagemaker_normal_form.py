@@ -37,10 +37,11 @@ What is normalised, and why it may differ without the service seeing a differenc
 - **Commands.** ``ContainerEntrypoint + ContainerArguments`` is the argv the container
   runs, whichever way it is split: compared as ``ContainerCommand``.
 - **Lists keyed by name**: processing inputs/outputs by ``InputName``/``OutputName``,
-  training channels by ``ChannelName``, property files by ``PropertyFileName``; retry
-  policies sorted.
+  training channels by ``ChannelName``, tuning ranges and metric definitions by ``Name``,
+  property files by ``PropertyFileName``; retry policies sorted.
 - **SDK defaults dropped** where they carry the API's own default (`_DEFAULTS`): the list
-  of docs/dev/sagemaker-definition.md, "What varies and what must match". A field with
+  of docs/dev/sagemaker-definition.md, "What varies and what must match", and the
+  framework hyperparameters only the SDK reads (`_SDK_HYPERPARAMETERS`). A field with
   another value is kept and compared.
 
 Everything else (types, API field names and values, images, argv, instances,
@@ -77,10 +78,22 @@ _DEFAULTS: dict[str, tuple[Json, ...]] = {
     "Bias": ({},),
     "Explainability": ({},),
     "InitialVariantWeight": (1, 1.0),
+    "CategoricalParameterRanges": ([],),
+    "ContinuousParameterRanges": ([],),
+    "IntegerParameterRanges": ([],),
 }
 # SDK additions with no counterpart in the API's behaviour (Debugger, profiler).
 _DROPPED = {"DebugHookConfig", "ProfilerConfig"}
-_SDK_HYPERPARAMETERS = {"sagemaker_container_log_level": ("20",)}
+# The framework toolkit's default log level (INFO); the name of the job the SDK would have
+# started (timestamped; the service names the job in a pipeline); what a tuner writes for
+# a framework estimator so that ``HyperparameterTuner.attach`` can rebuild it (the SDK's
+# own metadata: the training toolkit does not read it).
+_SDK_HYPERPARAMETERS: dict[str, tuple[Json, ...] | None] = {
+    "sagemaker_container_log_level": ("20",),
+    "sagemaker_job_name": None,  # any value
+    "sagemaker_estimator_class_name": None,
+    "sagemaker_estimator_module": None,
+}
 _DEFAULT_RUNTIME_S = 86400  # the SDK's StoppingCondition when none is given
 
 
@@ -171,12 +184,15 @@ def _command(spec: dict[str, Json]) -> None:
         spec["ContainerCommand"] = argv
 
 
+def _sdk_only(name: str, value: Json) -> bool:
+    if name not in _SDK_HYPERPARAMETERS:
+        return False
+    allowed = _SDK_HYPERPARAMETERS[name]
+    return allowed is None or value in allowed
+
+
 def _hyperparameters(params: dict[str, Json]) -> dict[str, Json]:
-    return {
-        k: v
-        for k, v in params.items()
-        if not (k in _SDK_HYPERPARAMETERS and v in _SDK_HYPERPARAMETERS[k])
-    }
+    return {k: v for k, v in params.items() if not _sdk_only(k, v)}
 
 
 def _keyed_lists(args: dict[str, Json]) -> None:
@@ -186,6 +202,9 @@ def _keyed_lists(args: dict[str, Json]) -> None:
     outputs = args.get("ProcessingOutputConfig", {})
     if isinstance(outputs.get("Outputs"), list):
         outputs["Outputs"] = _by_name(outputs["Outputs"], "OutputName")
+    ranges = args.get("HyperParameterTuningJobConfig", {}).get("ParameterRanges", {})
+    for kind, given in ranges.items():
+        ranges[kind] = _by_name(given, "Name")
     holders = [args, args.get("TrainingJobDefinition", {})]
     holders += args.get("TrainingJobDefinitions", [])
     for holder in holders:
@@ -200,6 +219,9 @@ def _keyed_lists(args: dict[str, Json]) -> None:
         for spec in ("AlgorithmSpecification", "AppSpecification"):
             if isinstance(holder.get(spec), dict):
                 _command(holder[spec])
+                if isinstance(holder[spec].get("MetricDefinitions"), list):
+                    metrics = holder[spec]["MetricDefinitions"]
+                    holder[spec]["MetricDefinitions"] = _by_name(metrics, "Name")
 
 
 def _canonical(value: Json) -> str:
