@@ -286,7 +286,7 @@ def test_an_own_command_tune_is_emulated_with_the_shared_trials(
     )  # fmt: skip
     assert not ctx.ref("tune", "model").packed
     assert ctx.exits["tune"] == ["tune"]
-    assert len(ctx.warnings) == 1 and "emulated" in ctx.warnings[0][1]
+    assert not ctx.warnings  # the capability table says it is emulated
     assert not ctx.errors
 
 
@@ -307,7 +307,6 @@ steps:
     ctx = _context(ir_of(tmp_path, text))
     entries = tuning_steps(ctx, ctx.pipeline.step("tune"))
     assert [e["Name"] for e in entries] == ["tune-trial-0", "tune"]
-    assert "runs once" in ctx.warnings[0][1]
     plan_uri = next(u for u in ctx.uploads if u.endswith("/plan.json"))
     assert json.loads(ctx.uploads[plan_uri])["trials"] == [{"lr": 0.01}]
 
@@ -382,3 +381,40 @@ steps:
     ctx = _context(ir_of(tmp_path, text.replace("script: fit.py\n    args: [", "command: [fit, ")))
     training_step(ctx, ctx.pipeline.step("train"))  # no code to deliver: no clash
     assert not ctx.errors
+
+
+def test_the_standard_tune_without_a_sagemaker_image_is_emulated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = """
+pipespec: 1
+name: no-region
+steps:
+  split:
+    kind: container
+    image: prep:1
+    command: [prep, "${outputs.train}"]
+    outputs: {train: dataset}
+  tune:
+    kind: tune
+    framework: xgboost
+    task: regression
+    inputs: {train: split.train}
+    max_trials: 3
+"""
+    ctx = _context(_filled(tmp_path, text, monkeypatch))  # no region: no SageMaker image
+    _built(ctx, "tune")
+    step = ctx.pipeline.step("tune")
+    assert "sagemaker" not in step.target_images
+    entries = tuning_steps(ctx, step)
+    assert [e["Name"] for e in entries] == ["tune-trial-0", "tune-trial-1", "tune-trial-2", "tune"]
+    (first,) = sample_trials(ctx.pipeline.name, step)[:1]
+    app = entries[0]["Arguments"]["AppSpecification"]
+    if app["ContainerEntrypoint"][-1].endswith("pipespec_launch.py"):  # long arguments
+        plan_uri = next(u for u in ctx.uploads if u.endswith("/launch.json"))
+        argv = [p[0]["text"] for p in json.loads(ctx.uploads[plan_uri])["argv"]]
+    else:
+        argv = app["ContainerEntrypoint"] + app["ContainerArguments"]
+    name = sorted(first)[0]
+    assert f"--{name}={json.dumps(first[name])}" in argv
+    assert "emulated: no SageMaker image" in ctx.warnings[0][1]

@@ -124,20 +124,26 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.TUNE_NATIVE: Capability(
         _NATIVE,
-        "a TuningStep (CreateHyperParameterTuningJob): ranges from the search space, the "
-        "objective metric with its regex, max and parallel jobs; the best model by "
-        "get_top_model_s3_uri",
+        "a TuningStep in script mode on the catalog's framework image: ranges from the search "
+        "space, the objective read from pipespec's trial runner, max and parallel jobs; the "
+        "best job's model",
     ),
     Feature.TUNE_OWN_COMMAND: Capability(
         _EMULATED,
-        "a TrainingStep; the objective, search space and trial counts are not passed; "
-        + _RUNS_ONCE,
+        "a tuning job cannot run a container's own command: one processing step, then "
+        "`<step>` passes on its outputs; the objective, search space and trial counts are "
+        "not used",
     ),
     Feature.TUNE_TRIAL_VALUES: Capability(
-        _NATIVE, "a TuningStep: each training job gets its values as hyperparameters"
+        _EMULATED,
+        "a tuning job cannot run a container's own command: max_trials processing steps with "
+        "the shared seeded draws (parallel_trials at a time), then `<step>` picks the best; "
+        "a failed trial fails the run",
     ),
     Feature.TUNE_BEST_HYPERPARAMETERS: Capability(
-        _EMULATED, "read from the tuning job's BestTrainingJob by a small processing step"
+        _EMULATED,
+        "written by pipespec: from the best training job's output (`<step>-best`), or by the "
+        "emulation's pick",
     ),
     Feature.HYPERPARAMETERS_OWN_COMMAND: Capability(
         _NATIVE, "the TrainingStep's HyperParameters (SageMaker passes them to the container)"

@@ -113,21 +113,18 @@ def emulated_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     if details.objective is None or not any(o.name == "metrics" for o in step.outputs):
         ctx.error(step, "a tune step needs an objective, reported in its 'metrics' output")
         return []
+    # Own commands: the capability table (TUNE_TRIAL_VALUES, TUNE_OWN_COMMAND) says they
+    # are emulated, once for the pipeline; the catalog's script is native where its image is.
     if standard or runs_own_trials(step):
         trials = sample_trials(ctx.pipeline.name, step)
-        ctx.warn(
-            step,
-            f"emulated: a SageMaker tuning job cannot run the step's own command, so "
-            f"{len(trials)} trials drawn by pipespec's seeded random search run as "
-            f"processing steps {step.id}-trial-<i> and '{step.id}' picks the best by "
-            f"{details.objective.metric}; a failed trial fails the run",
-        )
-    else:
+    else:  # the command takes no values: it runs once, with the fixed ones as its values
         trials = [{str(k): ir.thaw(v) for k, v in (details.hyperparameters or {}).items()}]
+    if standard:
         ctx.warn(
             step,
-            "runs once: the command takes no ${hyperparameters.NAME}, so no search is run "
-            "(SageMaker's tuning job cannot run a container's own command)",
+            f"emulated: no SageMaker image for the framework, so {len(trials)} trials of the "
+            f"standard script run as processing steps {step.id}-trial-<i> and '{step.id}' "
+            f"picks the best by {details.objective.metric}; a failed trial fails the run",
         )
     instance_type, _ = machine(ctx, step)
     parallel = max(1, details.parallel_trials or len(trials))
