@@ -28,10 +28,12 @@ What is normalised, and why it may differ without the service seeing a differenc
   orders; an edge nothing else implies still differs.
 - **Conditions.** The top-level list and ``Or``'s list are conjunction/disjunction:
   sorted. Operands are normalised values.
-- **Values** (`_value`, `_join`): adjacent texts of a ``Std:Join`` are merged (with its
-  separator: the same text at run time), a join of text only is its text; a location
-  join (first value ``s3:/...``) keeps what follows its leading text (bucket, prefix and
-  pipeline name are the backend's choice: "S3 prefixes aside"); a content-keyed code URI
+- **Values** (`_value`, `_join`, `_unwrap`): a one-value join of a text reference (a
+  String parameter, an execution variable) is the reference; adjacent texts of a
+  ``Std:Join`` are merged (with its separator: the same text at run time), a join of text
+  only is its text; a location join (first value ``s3:/...``) keeps what follows its
+  leading text (bucket, prefix and pipeline name are the backend's choice: "S3 prefixes
+  aside"); a content-keyed code URI
   ``s3://.../code/<hash>[/<file>]`` keeps its file name only (the SDK hashes path and
   bytes, pipespec the bytes), also JSON-encoded (``sagemaker_submit_directory``).
 - **Commands.** ``ContainerEntrypoint + ContainerArguments`` is the argv the container
@@ -95,6 +97,14 @@ _SDK_HYPERPARAMETERS: dict[str, tuple[Json, ...] | None] = {
     "sagemaker_estimator_module": None,
 }
 _DEFAULT_RUNTIME_S = 86400  # the SDK's StoppingCondition when none is given
+_EXECUTION_TEXTS = (
+    "PipelineName",
+    "PipelineArn",
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "TrainingJobName",
+    "ProcessingJobName",
+)
 
 
 def step_key(name: str) -> str:
@@ -306,8 +316,32 @@ def _closure(steps: dict[str, Json]) -> None:
         form["after"] = sorted(seen)
 
 
+def _texts(definition: dict[str, Json]) -> set[str]:
+    """The ``Get`` paths whose value is text: String parameters, execution variables."""
+    found = {
+        f"Parameters.{p['Name']}" for p in definition.get("Parameters", []) if p["Type"] == "String"
+    }
+    return found | {f"Execution.{name}" for name in _EXECUTION_TEXTS}
+
+
+def _unwrap(value: Json, texts: set[str]) -> Json:
+    """A one-value join of a text reference as the reference: the same text (the SDK
+    joins only a non-text variable where text goes, pipespec any reference)."""
+    if isinstance(value, list):
+        return [_unwrap(v, texts) for v in value]
+    if not isinstance(value, dict):
+        return value
+    join = value.get("Std:Join") if set(value) == {"Std:Join"} else None
+    if join is not None and len(join["Values"]) == 1:
+        (only,) = join["Values"]
+        if isinstance(only, dict) and set(only) == {"Get"} and only["Get"] in texts:
+            return only
+    return {k: _unwrap(v, texts) for k, v in value.items()}
+
+
 def normal_form(definition: dict[str, Json]) -> dict[str, Json]:
     """The normal form of a parsed definition (``json.loads(pipeline.definition())``)."""
+    definition = _unwrap(definition, _texts(definition))
     steps: dict[str, Json] = {}
     _walk(definition.get("Steps", []), None, steps)
     _closure(steps)

@@ -133,10 +133,48 @@ def _retype(doc: dict[str, Json]) -> None:
 
 
 def _drop_dependency(doc: dict[str, Json]) -> None:
+    # monitor runs `after: [deploy]`, which nothing it reads implies.
+    _entry(doc, "monitor")["DependsOn"].remove("deploy")
+
+
+def _drop_read(doc: dict[str, Json]) -> None:
     # count reads the download's output: the edge goes with the read (a literal URI).
     count = _entry(doc, "count")
     count.pop("DependsOn", None)
     count["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] = "s3://elsewhere/data"
+
+
+def _change_range(doc: dict[str, Json]) -> None:
+    config = _entry(doc, "tune")["Arguments"]["HyperParameterTuningJobConfig"]
+    (rate,) = [
+        r
+        for r in config["ParameterRanges"]["ContinuousParameterRanges"]
+        if r["Name"] == "learning_rate"
+    ]
+    rate["ScalingType"] = "Linear"
+
+
+def _change_objective(doc: dict[str, Json]) -> None:
+    config = _entry(doc, "tune")["Arguments"]["HyperParameterTuningJobConfig"]
+    config["HyperParameterTuningJobObjective"]["Type"] = "Maximize"
+
+
+def _change_hyperparameter(doc: dict[str, Json]) -> None:
+    _entry(doc, "train")["Arguments"]["HyperParameters"]["eta"] = "0.2"
+
+
+def _change_approval(doc: dict[str, Json]) -> None:
+    _entry(doc, "register")["Arguments"]["ModelApprovalStatus"] = "Approved"
+
+
+def _change_replicas(doc: dict[str, Json]) -> None:
+    variant = _entry(doc, "deploy-config")["Arguments"]["ProductionVariants"][0]
+    variant["InitialInstanceCount"] = 2
+
+
+def _change_model_source(doc: dict[str, Json]) -> None:
+    container = _entry(doc, "deploy-model")["Arguments"]["PrimaryContainer"]
+    container["ModelDataUrl"] = {"Get": "Steps.train.ModelArtifacts.S3ModelArtifactsX"}
 
 
 def _change_operator(doc: dict[str, Json]) -> None:
@@ -178,7 +216,8 @@ def _drop_property_file(doc: dict[str, Json]) -> None:
 MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Json]], None], str]] = {
     # name: (example, mutation, a path that must differ)
     "change a step type": ("branching", _retype, "steps.stop.Type"),
-    "drop a dependency": ("minimal", _drop_dependency, "steps.count.after"),
+    "drop a dependency": ("churn", _drop_dependency, "steps.monitor.after"),
+    "drop a read and its edge": ("minimal", _drop_read, "steps.count.after"),
     "change a condition operator": (
         "branching",
         _change_operator,
@@ -203,6 +242,37 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Json]], None], str]] = {
     "drop a cache config": ("pod-control", _drop_cache, "steps.score-1.CacheConfig"),
     "change a parameter default": ("branching", _change_default, "parameters.min_auc.DefaultValue"),
     "drop a property file": ("branching", _drop_property_file, "steps.evaluate.PropertyFiles"),
+    "change a tuning range's scale": (
+        "tuning",
+        _change_range,
+        "steps.tune.Arguments.HyperParameterTuningJobConfig.ParameterRanges"
+        ".ContinuousParameterRanges.learning_rate.ScalingType",
+    ),
+    "change the tuning objective": (
+        "tuning",
+        _change_objective,
+        "steps.tune.Arguments.HyperParameterTuningJobConfig.HyperParameterTuningJobObjective.Type",
+    ),
+    "change a hyperparameter": (
+        "churn",
+        _change_hyperparameter,
+        "steps.train.Arguments.HyperParameters.eta",
+    ),
+    "change the approval status": (
+        "registry",
+        _change_approval,
+        "steps.register.Arguments.ModelApprovalStatus",
+    ),
+    "change the endpoint's instance count": (
+        "churn",
+        _change_replicas,
+        "steps.deploy-config.Arguments.ProductionVariants[0].InitialInstanceCount",
+    ),
+    "change where a model comes from": (
+        "churn",
+        _change_model_source,
+        "steps.deploy-model.Arguments.PrimaryContainer.ModelDataUrl.Get",
+    ),
 }
 
 
