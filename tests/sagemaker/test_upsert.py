@@ -73,7 +73,7 @@ def test_the_pipeline_params_name_the_definition_and_carry_role_description_tags
         "Tags": [{"Key": "cost", "Value": "42"}, {"Key": "team", "Value": "ml"}],
     }
     assert document["region"] == "eu-west-1"
-    assert document["missing"] == [] and document["uploads"] == [] and files == {}
+    assert "missing" not in document and document["uploads"] == [] and files == {}
 
 
 def test_a_long_description_is_cut_to_what_create_pipeline_takes(tmp_path: Path) -> None:

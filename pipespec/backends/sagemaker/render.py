@@ -15,11 +15,13 @@ from __future__ import annotations
 from pipespec import ir
 from pipespec.backends import RenderResult
 from pipespec.backends.emit import to_json
-from pipespec.backends.layout import output_path, output_stem
+from pipespec.backends.layout import output_path
 from pipespec.backends.sagemaker.context import Context
 from pipespec.backends.sagemaker.definition import definition
 from pipespec.backends.sagemaker.options import SagemakerOptions, default_bucket
-from pipespec.diagnostics import Diagnostic, Severity
+from pipespec.backends.sagemaker.schedule import UnsupportedSchedule
+from pipespec.backends.sagemaker.upsert import UnsafeUpload, upsert_text
+from pipespec.diagnostics import Diagnostic, Severity, Span
 
 # CreatePipeline's PipelineDefinition (botocore's model): the definition inline, at most.
 MAX_DEFINITION_CHARS = 1_048_576
@@ -42,15 +44,6 @@ def _notes(ctx: Context) -> list[Diagnostic]:
     return found
 
 
-def code_files(pipeline: ir.Pipeline, ctx: Context) -> dict[str, str]:
-    """Each upload's text at ``<stem>/code/<sha256>/<file>`` (its S3 key's last parts)."""
-    stem = output_stem("sagemaker", pipeline.name)
-    return {
-        f"{stem}/code/{'/'.join(uri.rsplit('/', 2)[-2:])}": text
-        for uri, text in sorted(ctx.uploads.items())
-    }
-
-
 def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> RenderResult:
     assert options.role_arn is not None and options.region is not None  # the model's rule
     bucket = options.bucket or default_bucket(options.region, options.role_arn)
@@ -70,5 +63,13 @@ def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> Render
             top, "split the pipeline",
         ))  # fmt: skip
         return RenderResult({}, notes)
-    files = {path: text, **code_files(pipeline, ctx)}
+    try:
+        upsert, code = upsert_text(ctx, path.rsplit("/", 1)[-1])
+    except (UnsupportedSchedule, UnsafeUpload) as exc:
+        top = Span(pipeline.steps[0].span.file, 1, 1)
+        notes.append(Diagnostic("PS600", f"SageMaker cannot create this pipeline: {exc}", top))
+        return RenderResult({}, notes)
+    folder = path.rsplit("/", 1)[0]
+    files = {path: text, path.removesuffix(".json") + ".upsert.json": upsert}
+    files.update((f"{folder}/{rel}", body) for rel, body in code.items())
     return RenderResult(files, notes)

@@ -11,8 +11,6 @@ as data that boto3 reads directly, and the code files it uploads, written beside
   the archive's members, to pack as ``name``;
 - ``schedule``: EventBridge Scheduler's ``CreateSchedule`` parameters (``schedule.py``),
   or null;
-- ``missing``: what creating the pipeline still needs (nothing: the renderer requires the
-  role and region).
 
 docs/targets/sagemaker.md shows the boto3 lines that do it. Data only: nothing of the spec
 becomes code.
@@ -144,7 +142,6 @@ def upsert_document(ctx: Context, definition_file: str) -> tuple[dict[str, Any],
         schedule = create_schedule(ctx.pipeline, ctx.region, ctx.role_arn, scheduler_role)
     document = {
         "generated_by": "pipespec: do not edit",
-        "missing": [],
         "pipeline": pipeline_params(ctx, definition_file),
         "region": ctx.region,
         "schedule": schedule,
