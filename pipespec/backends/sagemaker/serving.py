@@ -21,7 +21,7 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.backends.sagemaker.context import Context, Ref
-from pipespec.backends.sagemaker.instances import InstanceError, instance_for
+from pipespec.backends.sagemaker.instances import InstanceError, instance_count, instance_type
 from pipespec.backends.sagemaker.models import CSV, model_entry, tags
 from pipespec.backends.sagemaker.parameters import get, join
 
@@ -104,16 +104,13 @@ def deploy_steps(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
 
 
 def _job_instance(ctx: Context, step: ir.Step) -> tuple[Any, Any]:
-    """The transform's instance type and count: the step's own, else from its resources."""
-    own = step.target_overrides.get("sagemaker") or {}
-    count = own.get("instance_count", 1)
-    if "instance_type" in own:
-        return own["instance_type"], count
+    """The transform's instance type and count: the step's own (maybe a parameter), else
+    from its resources."""
     try:
-        return instance_for(step.resources) or ctx.instance_type, count
+        return instance_type(step, ctx.instance_type), instance_count(step)
     except InstanceError as exc:
         ctx.error(step, str(exc))
-        return ctx.instance_type, count
+        return ctx.instance_type, instance_count(step)
 
 
 def _data_uri(ctx: Context, step: ir.Step) -> Any:
