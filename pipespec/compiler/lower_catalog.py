@@ -9,6 +9,8 @@ needs no refill for them.
 
 from __future__ import annotations
 
+import re
+
 from pipespec.fill.catalog import CatalogError, load_catalog
 from pipespec.fill.catalog_fill import model_source, sagemaker_region
 from pipespec.fill.info import FillInfo
@@ -19,6 +21,7 @@ from pipespec.spec.validate import ValidatedSpec
 
 # Targets that deploy models as their own services, with a catalog of prebuilt images.
 SERVING_TARGETS = ("vertex", "sagemaker")
+_ECR_REGION = re.compile(r"\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/")
 
 
 def _catalog_framework(provenance: str | None) -> str | None:
@@ -65,13 +68,17 @@ def target_images(sid: str, fill: FillInfo, *, gpu: bool) -> dict[str, str]:
     catalog = load_catalog()
     for target, image in pinned.items():
         framework = _catalog_framework(provenance.get(f"image.{target}"))
-        if framework is None or target == "sagemaker":  # SageMaker images are per region
+        if framework is None:
             continue
+        # A SageMaker image is per region: the pinned image's own region picks the build.
+        region = _ECR_REGION.search(image) if target == "sagemaker" else None
+        where = region.group(1) if region else None
         for role in ("train", "predict"):  # the build of whichever image was pinned
             try:
-                if catalog.image(framework, target, role=role) != image:
+                if catalog.image(framework, target, role=role, region=where) != image:
                     continue
-                pinned[target] = catalog.image(framework, target, role=role, gpu=True) or image
+                built = catalog.image(framework, target, role=role, region=where, gpu=True)
+                pinned[target] = built or image
             except CatalogError:
                 continue
             break
