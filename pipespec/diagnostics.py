@@ -122,6 +122,8 @@ CODES: dict[str, str] = {
     "PS244": "best_hyperparameters read from a tune step that runs no trials",
     "PS245": "a resource limit is below its request",
     "PS246": "invalid toleration",
+    "PS247": "a SageMaker spot setting on a step that cannot use it",
+    "PS248": "SageMaker max_wait below the step's timeout",
     "PS230": "`else_of` names a step without a `when:` condition",
     "PS231": "a step with `else_of` has its own `when:`",
     "PS232": "a fail step runs nothing",

@@ -152,15 +152,26 @@ def _lower_step(
         target_images=ir.FrozenMap(images),
         target_requirements=ir.FrozenMap(target_requirements(sid, fill)),
         serving_images=ir.FrozenMap(serving_images(vspec, step)),
-        target_overrides=ir.FrozenMap(
-            step.targets.model_dump(exclude_none=True) if step.targets else {}
-        ),
+        target_overrides=ir.FrozenMap(target_overrides(step)),
         provenance=ir.FrozenMap(dict(sorted(provenance.items()))),
         span=vspec.loaded.source_map.key_span(("steps", sid)),
         **pod,
         trigger=step.trigger or "all_success",
         else_of=step.else_of,
     )
+
+
+def target_overrides(step: models.StepBase) -> dict[str, Any]:
+    """The step's per-target settings as written (a setting left at its default, such as
+    ``spot: false``, is not one), durations in seconds: ``max_wait`` becomes
+    ``max_wait_s``, as ``timeout`` becomes ``timeout_s``."""
+    if step.targets is None:
+        return {}
+    found: dict[str, Any] = step.targets.model_dump(exclude_none=True, exclude_defaults=True)
+    for block in found.values():
+        if "max_wait" in block:
+            block["max_wait_s"] = units.parse_duration(block.pop("max_wait"))
+    return found
 
 
 def _condition_text(step: models.StepBase, vspec: ValidatedSpec) -> str | None:

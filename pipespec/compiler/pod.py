@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pipespec.compiler.spot import spot_problems
 from pipespec.diagnostics import Diagnostic, did_you_mean
 from pipespec.spec import models, units
 from pipespec.spec.loader import NodePath, SourceMap
@@ -188,4 +189,5 @@ def pod_problems(
         if problem is not None:
             out.append(problem)
         out.extend(instance_problems(sid, step, params, smap))
+        out.extend(spot_problems(sid, step, defaults, smap))
     return out

@@ -140,10 +140,29 @@ class StepTarget(Model):
     )
 
 
+class SagemakerStepTarget(StepTarget):
+    """SageMaker's own per-step settings: the instance, and managed spot training for the
+    steps SageMaker runs as training jobs (spot: train and tune; checkpoints: train)."""
+    # Where each may be written, and max_wait against the step's timeout after the
+    # `defaults` merge, is the compiler's check (compiler/spot.py: PS247, PS248).
+
+    spot: bool = Field(default=False, description="managed spot training (train and tune steps)")
+    max_wait: Duration | None = Field(
+        default=None,
+        description="with spot: the longest the job may take, waiting for spot capacity "
+        "included; at least the step's timeout (default: twice the timeout)",
+    )
+    checkpoints: bool = Field(
+        default=False,
+        description="train steps: /opt/ml/checkpoints is kept on S3 under the run, and "
+        "restored when SageMaker restarts the job",
+    )
+
+
 class StepTargets(Model):
     airflow: StepTarget | None = None
     kubeflow: StepTarget | None = None
-    sagemaker: StepTarget | None = None
+    sagemaker: SagemakerStepTarget | None = None
     vertex: StepTarget | None = None
 
 
