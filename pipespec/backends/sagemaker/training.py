@@ -29,13 +29,13 @@ from pipespec.backends.sagemaker.instances import InstanceError, instance_count,
 from pipespec.backends.sagemaker.launch import Launch, ValueFile
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 from pipespec.backends.sagemaker.processing import sources
+from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
 
 CHANNEL_ROOT = "/opt/ml/input/data"
 MODEL_DIR = "/opt/ml/model"
 CODE_CHANNEL = "code"
 CODE_DIR = f"{CHANNEL_ROOT}/{CODE_CHANNEL}"
 VOLUME_GB = 30
-DEFAULT_TIMEOUT_S = 86400  # the SDK's default MaxRuntimeInSeconds
 MAX_HYPERPARAMETER = 2500  # CreateTrainingJob: the length of one hyperparameter's value
 # The packages are word-split on purpose: one requirement per word (pipespec's catalog).
 REQUIREMENTS_RUNNER = (
@@ -207,13 +207,14 @@ def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     request: dict[str, Any] = {
         "AlgorithmSpecification": algorithm,
         "OutputDataConfig": output,
-        "StoppingCondition": {"MaxRuntimeInSeconds": step.timeout_s or DEFAULT_TIMEOUT_S},
+        "StoppingCondition": stopping_condition(step),
         "ResourceConfig": {
             "InstanceCount": count,
             "InstanceType": instance_type,
             "VolumeSizeInGB": VOLUME_GB,
         },
         "RoleArn": ctx.role_arn,
+        **spot_members(ctx, step),
     }
     if inputs:
         request["InputDataConfig"] = inputs

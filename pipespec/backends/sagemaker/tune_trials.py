@@ -32,6 +32,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.sagemaker.context import Context, Ref
 from pipespec.backends.sagemaker.processing import output_uri, processing_step
+from pipespec.backends.sagemaker.spot import uses_spot
 from pipespec.backends.sagemaker.training import machine
 from pipespec.backends.sagemaker.tune_best import entry_name, select_step
 from pipespec.backends.trials import SAMPLE_TRIALS
@@ -125,6 +126,12 @@ def emulated_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
             f"emulated: no SageMaker image for the framework, so {len(trials)} trials of the "
             f"standard script run as processing steps {step.id}-trial-<i> and '{step.id}' "
             f"picks the best by {details.objective.metric}; a failed trial fails the run",
+        )
+    if uses_spot(step):
+        ctx.warn(
+            step,
+            "targets.sagemaker.spot: the emulated trials run as processing jobs, which "
+            "SageMaker runs on demand (no managed spot); the setting has no effect",
         )
     instance_type, _ = machine(ctx, step)
     parallel = max(1, details.parallel_trials or len(trials))

@@ -48,9 +48,9 @@ from pipespec.backends.sagemaker.context import Context, Ref, script_file
 from pipespec.backends.sagemaker.launch import Launch
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 from pipespec.backends.sagemaker.processing import output_uri
+from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
 from pipespec.backends.sagemaker.training import (
     CHANNEL_ROOT,
-    DEFAULT_TIMEOUT_S,
     MODEL_DIR,
     VOLUME_GB,
     channels,
@@ -288,13 +288,14 @@ def _job_definition(
         },
         "RoleArn": ctx.role_arn,
         "OutputDataConfig": output,
-        "StoppingCondition": {"MaxRuntimeInSeconds": step.timeout_s or DEFAULT_TIMEOUT_S},
+        "StoppingCondition": stopping_condition(step),
         "HyperParameterTuningResourceConfig": {
             "InstanceCount": count,
             "InstanceType": instance_type,
             "VolumeSizeInGB": VOLUME_GB,
         },
         "StaticHyperParameters": static,
+        **spot_members(ctx, step),
     }
 
 
