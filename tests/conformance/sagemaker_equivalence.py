@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.conformance import sagemaker_offline as offline
-from tests.conformance.venv_runner import DEFAULT_TIMEOUT_S, ProbeError, run_json
+from tests.conformance.venv_runner import ProbeError, run_json
 
 VENV = "sagemaker"
 MODULE = "tests.conformance.sagemaker_equivalence"
 PROGRAMS = Path(__file__).resolve().parent / "sagemaker_programs"
+DEFAULT_TIMEOUT_S = 600.0  # eight programs, each importing the SDK's estimators: ~1 min
 
 
 def _session(region: str, bucket: str) -> Any:

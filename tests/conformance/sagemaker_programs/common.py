@@ -113,9 +113,10 @@ def code_uri(bucket: str, digest: str) -> str:
     return f"s3://{bucket}/{PREFIX}/code/{digest}"
 
 
-def retries(attempts: int, job: bool = True) -> list[Any]:
+def retries(attempts: int, job: bool = True, delay_s: int | None = None) -> list[Any]:
     """A step's ``retries: N``: SageMaker retries the service's faults and, for a job, the
-    job's own (a container's failure is not retried); 1 s doubling when no delay is set."""
+    job's own (a container's failure is not retried); 1 s doubling when no delay is set,
+    else the delay, fixed."""
     from sagemaker.workflow.retry import (
         SageMakerJobExceptionTypeEnum,
         SageMakerJobStepRetryPolicy,
@@ -123,10 +124,13 @@ def retries(attempts: int, job: bool = True) -> list[Any]:
         StepRetryPolicy,
     )
 
+    timing: dict[str, Any] = {"max_attempts": attempts}
+    if delay_s is not None:
+        timing.update(interval_seconds=delay_s, backoff_rate=1.0)
     policies: list[Any] = [
         StepRetryPolicy(
             exception_types=[StepExceptionTypeEnum.SERVICE_FAULT, StepExceptionTypeEnum.THROTTLING],
-            max_attempts=attempts,
+            **timing,
         )
     ]
     if job:
@@ -135,5 +139,5 @@ def retries(attempts: int, job: bool = True) -> list[Any]:
             SageMakerJobExceptionTypeEnum.CAPACITY_ERROR,
             SageMakerJobExceptionTypeEnum.RESOURCE_LIMIT,
         ]
-        policies.append(SageMakerJobStepRetryPolicy(exception_types=faults, max_attempts=attempts))
+        policies.append(SageMakerJobStepRetryPolicy(exception_types=faults, **timing))
     return policies
