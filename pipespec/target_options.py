@@ -11,6 +11,7 @@ This sits beside the api module, above the backends: the spec room knows no targ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,8 +47,21 @@ def check_blocks(loaded: LoadedSpec, requested: Sequence[str] | None = None) -> 
             diags.extend(_check_block(loaded, name, block or {}))
     for name in requested or ():
         if name in installed and name not in blocks:
-            diags.extend(_check_block(loaded, name, {}))
+            diags.extend(_without_block(loaded, name))
     return diags
+
+
+def _without_block(loaded: LoadedSpec, name: str) -> list[Diagnostic]:
+    """A requested target the spec has no block for: its defaults, or what they lack, said
+    at the `targets:` key (or the top of the file) with the block to add."""
+    where = loaded.source_map.key_span(("targets",)) if "targets" in loaded.data else None
+    span = where or Span(loaded.source_map.file, 1, 1)
+    return [
+        dataclasses.replace(d, span=span, hint=f"add a `targets.{name}:` block ({d.hint})")
+        if d.hint
+        else dataclasses.replace(d, span=span, hint=f"add a `targets.{name}:` block")
+        for d in _check_block(loaded, name, {})
+    ]
 
 
 def options_model(name: str) -> type[Options]:

@@ -63,6 +63,7 @@ steps:
 targets:
   tiny:
     {tiny_key}: bonjour
+  sagemaker: {{role_arn: "arn:aws:iam::123456789012:role/pipelines", region: eu-west-1}}
 """
 TINY_KEY_AT = "spec.yaml:10:5"  # where `{tiny_key}` starts
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from pipespec.backends.base import Options
 
@@ -36,11 +36,12 @@ TagValue = Annotated[str, Field(max_length=256)]
 class SagemakerOptions(Options):
     """How a pipeline becomes a SageMaker pipeline definition and the call that creates it."""
 
-    role_arn: Annotated[str, Field(pattern=ROLE_ARN_RE)] | None = None
+    # Required: every job names the role it runs as; images and the bucket are per region.
+    role_arn: Annotated[str, Field(pattern=ROLE_ARN_RE)]
     # The role EventBridge Scheduler assumes to start the scheduled runs (it needs
     # sagemaker:StartPipelineExecution on the pipeline); default: role_arn.
     scheduler_role_arn: Annotated[str, Field(pattern=ROLE_ARN_RE)] | None = None
-    region: Annotated[str, Field(pattern=REGION_RE)] | None = None
+    region: Annotated[str, Field(pattern=REGION_RE)]
     # Where the code files, inputs and outputs of the pipeline's jobs live in S3.
     bucket: Annotated[str, Field(pattern=BUCKET_RE)] | None = None
     prefix: Annotated[str, Field(pattern=PREFIX_RE)] = "pipespec"
@@ -48,17 +49,6 @@ class SagemakerOptions(Options):
     instance_type: Annotated[str, Field(pattern=INSTANCE_TYPE_RE)] = DEFAULT_INSTANCE_TYPE
     kms_key: Annotated[str, Field(pattern=KMS_KEY_RE)] | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _required(self) -> SagemakerOptions:
-        missing = [n for n in ("role_arn", "region") if getattr(self, n) is None]
-        if missing:
-            raise ValueError(
-                f"SageMaker needs {' and '.join(missing)}: set targets.sagemaker."
-                f"{missing[0]} (e.g. role_arn: arn:aws:iam::123456789012:role/pipelines, "
-                "region: eu-west-1)"
-            )
-        return self
 
 
 def default_bucket(region: str, role_arn: str) -> str:

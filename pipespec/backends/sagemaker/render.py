@@ -45,7 +45,6 @@ def _notes(ctx: Context) -> list[Diagnostic]:
 
 
 def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> RenderResult:
-    assert options.role_arn is not None and options.region is not None  # the model's rule
     bucket = options.bucket or default_bucket(options.region, options.role_arn)
     ctx = Context(pipeline, options, options.region, options.role_arn, bucket)
     doc = definition(ctx)
