@@ -7,11 +7,12 @@ module with the repository root on ``PYTHONPATH``::
 
     python -m tests.conformance.sagemaker_equivalence PROGRAM.py [...]
 
-prints one JSON object: program stem -> ``{"definition": ..., "network_attempts": [...]}``
-or ``{"error": TRACEBACK}``. A program defines ``build(session) -> Pipeline`` and
-``REGION``; it gets a ``PipelineSession`` of that region that sends nothing
-(``sagemaker_offline``: dummy keys, every AWS request and every connection refused and
-recorded, telemetry opted out).
+prints one JSON object: program stem -> ``{"definition": ..., "launches": PLANS,
+"network_attempts": [...]}`` or ``{"error": TRACEBACK}``. A program defines
+``build(session) -> Pipeline``, ``REGION`` and, for its steps that start through
+pipespec's launcher, ``PLANS`` (step name -> the plan, ``common.plan``). It gets a
+``PipelineSession`` of that region that sends nothing (``sagemaker_offline``: dummy
+keys, every AWS request and every connection refused and recorded, telemetry opted out).
 
 The comparison runs in the test process (`definitions` fetches the SDK side once; the
 normal forms are pure Python), so a mutated pipespec definition costs no venv run.
@@ -65,7 +66,12 @@ def build(program: Path) -> dict[str, Any]:
         session = _session(namespace["REGION"], namespace.get("BUCKET", offline.BUCKET))
         pipeline = namespace["build"](session)
         definition = json.loads(pipeline.definition())
-    return {"definition": definition, "network_attempts": list(offline.ATTEMPTS)}
+    launches = namespace.get("PLANS", {})
+    return {
+        "definition": definition,
+        "launches": launches,
+        "network_attempts": list(offline.ATTEMPTS),
+    }
 
 
 def main(argv: Sequence[str]) -> int:

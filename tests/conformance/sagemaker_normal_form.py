@@ -46,6 +46,11 @@ What is normalised, and why it may differ without the service seeing a differenc
   framework hyperparameters only the SDK reads (`_SDK_HYPERPARAMETERS`). A field with
   another value is kept and compared.
 
+- **Launch plans.** A step that starts through pipespec's launcher runs the argv, env and
+  secrets of its plan (``launch.json`` in its code folder), which the definition does not
+  hold: pipespec's plan (from its upload manifest) and the program's (``PLANS``, written
+  by hand) are compared as the step's ``Launch`` (`launch_form`).
+
 Everything else (types, API field names and values, images, argv, instances,
 hyperparameters, ranges, objectives, env, ``Get`` paths, ``JsonGet`` paths, property
 files, retry policies, cache config) is the definition's own fact and compared as is.
@@ -339,11 +344,44 @@ def _unwrap(value: Json, texts: set[str]) -> Json:
     return {k: _unwrap(v, texts) for k, v in value.items()}
 
 
-def normal_form(definition: dict[str, Json]) -> dict[str, Json]:
-    """The normal form of a parsed definition (``json.loads(pipeline.definition())``)."""
+def _segments(value: list[dict[str, Json]]) -> str:
+    """A launch plan's value as one readable text: ``{env:NAME}`` for a parameter the job
+    gets in its environment, ``{file:PATH}`` / ``{files:P1,P2}`` for reported values."""
+    found = ""
+    for seg in value:
+        if "text" in seg:
+            found += seg["text"]
+        elif "env" in seg:
+            found += "{env:" + seg["env"] + "}"
+        elif "file" in seg:
+            found += "{file:" + seg["file"] + "}"
+        else:
+            found += "{files:" + ",".join(seg["files"]) + "}"
+    return found
+
+
+def launch_form(plan: dict[str, Json]) -> dict[str, Json]:
+    """pipespec's launch plan (``launch.json`` beside its launcher: what the job runs,
+    read at start) in the readable form the programs write (``common.plan``)."""
+    return {
+        "argv": [_segments(v) for v in plan["argv"]],
+        "env": {k: _segments(v) for k, v in plan.get("env", {}).items()},
+        "secrets": dict(plan.get("secrets", {})),
+        "unpack": sorted(plan.get("unpack", [])),
+    }
+
+
+def normal_form(
+    definition: dict[str, Json], launches: dict[str, Json] | None = None
+) -> dict[str, Json]:
+    """The normal form of a parsed definition (``json.loads(pipeline.definition())``);
+    ``launches``: step name -> the launch plan (``launch_form``) of a step that starts
+    through pipespec's launcher, compared as the step's ``Launch``."""
     definition = _unwrap(definition, _texts(definition))
     steps: dict[str, Json] = {}
     _walk(definition.get("Steps", []), None, steps)
+    for name, plan in (launches or {}).items():
+        steps.setdefault(step_key(name), {})["Launch"] = plan
     _closure(steps)
     return {
         "pipeline": {
@@ -405,6 +443,11 @@ def differences(sdk: Json, pipespec: Json, path: str = "") -> list[Difference]:
     return []
 
 
-def compare(sdk: dict[str, Json], pipespec: dict[str, Json]) -> list[Difference]:
+def compare(
+    sdk: dict[str, Json],
+    pipespec: dict[str, Json],
+    sdk_launches: dict[str, Json] | None = None,
+    pipespec_launches: dict[str, Json] | None = None,
+) -> list[Difference]:
     """The differences between two parsed definitions' normal forms."""
-    return differences(normal_form(sdk), normal_form(pipespec))
+    return differences(normal_form(sdk, sdk_launches), normal_form(pipespec, pipespec_launches))

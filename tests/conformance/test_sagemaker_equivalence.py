@@ -24,7 +24,12 @@ import pytest
 from pipespec import backends
 from pipespec.api import build
 from tests.conformance.sagemaker_equivalence import PROGRAMS, definitions
-from tests.conformance.sagemaker_normal_form import Difference, compare, normal_form
+from tests.conformance.sagemaker_normal_form import (
+    Difference,
+    compare,
+    launch_form,
+    normal_form,
+)
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.conformance
@@ -44,9 +49,35 @@ def _program(example: str) -> Path:
 WRITTEN = [e for e in EXAMPLES if _program(e).is_file()]
 
 
-def _compiled(example: str) -> dict[str, Json]:
+def _code_uri(entry: dict[str, Json]) -> str | None:
+    """The S3 folder of an entry's ``code`` input or channel."""
+    args = entry["Arguments"]
+    for inp in args.get("ProcessingInputs", []):
+        if inp["InputName"] == "code":
+            return str(inp["S3Input"]["S3Uri"])
+    for channel in args.get("InputDataConfig", []):
+        if channel["ChannelName"] == "code":
+            return str(channel["DataSource"]["S3DataSource"]["S3Uri"])
+    return None
+
+
+def _launches(definition: dict[str, Json], files: dict[str, str]) -> dict[str, Json]:
+    """Step name -> the launch plan in the step's code folder (the upload manifest's
+    files, written under generated/sagemaker/<name>/code/<digest>/)."""
+    plans = {
+        path.split("/")[-2]: text for path, text in files.items() if path.endswith("/launch.json")
+    }
+    found: dict[str, Json] = {}
+    for entry in _entries(definition):
+        uri = _code_uri(entry)
+        if uri is not None and uri.rsplit("/", 1)[-1] in plans:
+            found[entry["Name"]] = launch_form(json.loads(plans[uri.rsplit("/", 1)[-1]]))
+    return found
+
+
+def _compiled(example: str) -> tuple[dict[str, Json], dict[str, Json]]:
     """pipespec's definition of the example, compiled in memory (what `pipespec compile
-    --target sagemaker` writes to generated/sagemaker/<name>.json)."""
+    --target sagemaker` writes to generated/sagemaker/<name>.json), and its launch plans."""
     result = build([ROOT / "examples" / example / "pipeline.yaml"], ["sagemaker"], None)
     assert result.ok, "\n".join(str(d) for d in result.diagnostics)
     (files,) = result.outputs.values()
@@ -59,11 +90,12 @@ def _compiled(example: str) -> dict[str, Json]:
         and not f.endswith(".upsert.json")
     ]
     definition: dict[str, Json] = json.loads(files[name])
-    return definition
+    return definition, _launches(definition, files)
 
 
 @pytest.fixture(scope="module")
-def pipespec_side() -> Iterator[dict[str, dict[str, Json]]]:
+def pipespec_side() -> Iterator[dict[str, tuple[dict[str, Json], dict[str, Json]]]]:
+    """Each example's (definition, launch plans), compiled once."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("CI", raising=False)  # the catalog fill runs (locked) outside CI
         # Until the target is registered (issue 13), by its module path.
@@ -73,7 +105,7 @@ def pipespec_side() -> Iterator[dict[str, dict[str, Json]]]:
 
 @pytest.fixture(scope="module")
 def sdk_side() -> dict[str, dict[str, Json]]:
-    """Every program's SDK definition, from one subprocess in the sagemaker venv."""
+    """Every program's SDK definition and plans, from one subprocess in the sagemaker venv."""
     built = definitions([_program(e) for e in WRITTEN])
     return {e: built[_program(e).stem] for e in WRITTEN}
 
@@ -86,8 +118,13 @@ def _sdk(sdk_side: dict[str, dict[str, Json]], example: str) -> dict[str, Json]:
     built = sdk_side[example]
     assert "error" not in built, f"{_program(example).name} fails:\n{built['error']}"
     assert built["network_attempts"] == [], built["network_attempts"]
-    definition: dict[str, Json] = built["definition"]
-    return definition
+    return built
+
+
+def _compare(
+    sdk: dict[str, Json], ours: tuple[dict[str, Json], dict[str, Json]]
+) -> list[Difference]:
+    return compare(sdk["definition"], ours[0], sdk["launches"], ours[1])
 
 
 def test_every_example_has_a_program() -> None:
@@ -103,11 +140,11 @@ def test_every_example_has_a_program() -> None:
     ],
 )
 def test_sdk_program_defines_the_same_pipeline(
-    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, dict[str, Json]], example: str
+    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, Any], example: str
 ) -> None:
     sdk = _sdk(sdk_side, example)
-    assert normal_form(sdk)["steps"], "the normal form has no steps"
-    found = compare(sdk, pipespec_side[example])
+    assert normal_form(sdk["definition"])["steps"], "the normal form has no steps"
+    found = _compare(sdk, pipespec_side[example])
     assert not found, f"{example}: {_report(found)}"
 
 
@@ -122,7 +159,9 @@ def _entries(definition: dict[str, Json]) -> Iterator[dict[str, Json]]:
         todo += entry["Arguments"].get("IfSteps", []) + entry["Arguments"].get("ElseSteps", [])
 
 
-def _entry(definition: dict[str, Json], name: str) -> dict[str, Json]:
+def _entry(doc: dict[str, Json], name: str) -> dict[str, Json]:
+    """An entry of a definition, or of the definition of ``{"definition", "launches"}``."""
+    definition = doc.get("definition", doc)
     (found,) = [e for e in _entries(definition) if e["Name"] == name]
     return found
 
@@ -205,7 +244,15 @@ def _drop_cache(doc: dict[str, Json]) -> None:
 
 
 def _change_default(doc: dict[str, Json]) -> None:
-    doc["Parameters"][0]["DefaultValue"] = 0.9
+    doc["definition"]["Parameters"][0]["DefaultValue"] = 0.9
+
+
+def _change_item(doc: dict[str, Json]) -> None:
+    doc["launches"]["score-1"]["argv"][4] = "0.8"
+
+
+def _drop_secret(doc: dict[str, Json]) -> None:
+    doc["launches"]["ingest"]["secrets"].clear()
 
 
 def _drop_property_file(doc: dict[str, Json]) -> None:
@@ -241,6 +288,16 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Json]], None], str]] = {
     "drop a cache config": ("pod-control", _drop_cache, "steps.score-1.CacheConfig"),
     "change a parameter default": ("branching", _change_default, "parameters.min_auc.DefaultValue"),
     "drop a property file": ("branching", _drop_property_file, "steps.evaluate.PropertyFiles"),
+    "change a foreach item in a launch plan": (
+        "pod-control",
+        _change_item,
+        "steps.score-1.Launch.argv[4]",
+    ),
+    "drop a secret from a launch plan": (
+        "churn",
+        _drop_secret,
+        "steps.ingest.Launch.secrets.PIPESPEC_DATABASE_URL",
+    ),
     "change a tuning range's scale": (
         "tuning",
         _change_range,
@@ -287,12 +344,12 @@ def _depend_on_read(doc: dict[str, Json]) -> None:
 
 
 def _reorder(doc: dict[str, Json]) -> None:
-    doc["Steps"].reverse()
+    doc["definition"]["Steps"].reverse()
 
 
 def _sdk_defaults(doc: dict[str, Json]) -> None:
     """Fields the SDK writes with the API's own default value, left out."""
-    for entry in _entries(doc):
+    for entry in _entries(doc["definition"]):
         cluster = entry["Arguments"].get("ProcessingResources", {}).get("ClusterConfig", {})
         cluster.pop("VolumeSizeInGB", None)
         for inp in entry["Arguments"].get("ProcessingInputs", []):
@@ -309,24 +366,27 @@ EQUIVALENT: dict[str, tuple[str, Callable[[dict[str, Json]], None]]] = {
 
 
 def _changed(
-    pipespec_side: dict[str, dict[str, Json]],
+    pipespec_side: dict[str, tuple[dict[str, Json], dict[str, Json]]],
     example: str,
     change: Callable[[dict[str, Json]], None],
-) -> dict[str, Json]:
+) -> tuple[dict[str, Json], dict[str, Json]]:
+    """The example's definition and plans (``{"definition": ..., "launches": ...}`` to
+    the change), changed."""
     if example not in pipespec_side:
         pytest.skip(f"no SDK program for {example} yet")
-    doc = copy.deepcopy(pipespec_side[example])
+    definition, launches = copy.deepcopy(pipespec_side[example])
+    doc = {"definition": definition, "launches": launches}
     change(doc)
-    assert doc != pipespec_side[example], "the change changed nothing"
-    return doc
+    assert (definition, launches) != pipespec_side[example], "the change changed nothing"
+    return definition, launches
 
 
 @pytest.mark.parametrize("name", MUTATIONS)
 def test_comparison_reports_a_mutation(
-    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, dict[str, Json]], name: str
+    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, Any], name: str
 ) -> None:
     example, change, path = MUTATIONS[name]
-    found = compare(_sdk(sdk_side, example), _changed(pipespec_side, example, change))
+    found = _compare(_sdk(sdk_side, example), _changed(pipespec_side, example, change))
     assert any(d.path == path for d in found), (
         f"{name}: expected a difference at {path}, found {_report(found)}"
     )
@@ -334,8 +394,8 @@ def test_comparison_reports_a_mutation(
 
 @pytest.mark.parametrize("name", EQUIVALENT)
 def test_comparison_ignores_form(
-    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, dict[str, Json]], name: str
+    sdk_side: dict[str, dict[str, Json]], pipespec_side: dict[str, Any], name: str
 ) -> None:
     example, change = EQUIVALENT[name]
-    found = compare(_sdk(sdk_side, example), _changed(pipespec_side, example, change))
+    found = _compare(_sdk(sdk_side, example), _changed(pipespec_side, example, change))
     assert not found, f"{name}: {_report(found)}"

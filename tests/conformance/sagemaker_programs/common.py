@@ -91,6 +91,25 @@ LAUNCHER = ["python3", f"{CODE_DIR}/pipespec_launch.py"]
 PLAN = f"{CODE_DIR}/launch.json"
 
 
+def plan(
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+    unpack: list[str] | None = None,
+) -> dict[str, Any]:
+    """What a launched step runs (its ``launch.json``), readably: argv and env as text
+    with ``{env:NAME}`` (a parameter passed in the job's environment), ``{file:PATH}``
+    (the JSON text of a value another step reported), ``{files:P1,P2}`` (several, as one
+    JSON list); the secrets' Secrets Manager ARNs by env name; folders whose
+    ``model.tar.gz`` is unpacked first."""
+    return {
+        "argv": argv,
+        "env": env or {},
+        "secrets": secrets or {},
+        "unpack": sorted(unpack or []),
+    }
+
+
 def code_folder(bucket: str, digest: str) -> ProcessingInput:
     """The code folder ``s3://BUCKET/PREFIX/code/<digest>`` as the job's ``code`` input
     (the digest is of the folder's files: the normal form does not compare it)."""

@@ -21,15 +21,34 @@ from tests.conformance.sagemaker_programs.common import (
     code_folder,
     data_output,
     default_bucket,
+    in_path,
     output_uri,
+    plan,
     processor,
+    value_path,
 )
 
 NAME = "pod-control"
 REGION = "eu-west-1"
 BUCKET = default_bucket(REGION)
 IMAGE = "python:3.12-slim"
-REGIONS = ["eu-west", "us-east", "ap-south"]
+ITEMS = [("eu-west", "0.5"), ("us-east", "0.7"), ("ap-south", "0.6")]
+SCORE = "import sys, json; open(sys.argv[3], 'w').write(json.dumps(float(sys.argv[2])))"
+PICK = "import sys, json; print(max(json.loads(sys.argv[1])))"
+SECRETS = {
+    "WAREHOUSE_TOKEN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse-token"
+}
+# Each copy's item in its argv; pick's argument every copy's score, as one JSON list.
+SCORES = ",".join(f"{in_path('scores')}/{i}/score.json" for i in range(len(ITEMS)))
+PLANS = {
+    **{
+        f"score-{i}": plan(
+            ["python", "-c", SCORE, region, threshold, value_path("score")], secrets=SECRETS
+        )
+        for i, (region, threshold) in enumerate(ITEMS)
+    },
+    "pick": plan(["python", "-c", PICK, "{files:" + SCORES + "}"], secrets=SECRETS),
+}
 # The plans differ per step (each copy's item values): not compared (a code folder).
 DIGEST = "0" * 64
 
@@ -38,7 +57,7 @@ def build(session):
     instance_type = ParameterString(name="instance_type", default_value="ml.m5.xlarge")
     instance_count = ParameterInteger(name="instance_count", default_value=1)
     copies = []
-    for index, _ in enumerate(REGIONS):
+    for index, _ in enumerate(ITEMS):
         name = f"score-{index}"
         job = processor(
             session,
