@@ -4,7 +4,8 @@ Processor + ProcessingStep, ConditionStep with JsonGet on a PropertyFile, FailSt
 same steps (keyed by the spec step they come from), step types, run order (DependsOn and
 ``Get``-implied edges), condition branches and conditions, and Arguments' API fields, in
 the normal form of ``sagemaker_normal_form.py`` (names, S3 prefixes, code keys and SDK
-defaults aside).
+defaults aside); for a step that starts through pipespec's launcher, also what it runs
+(its ``launch.json``: argv, env, secrets), against the plan the program writes by hand.
 
 The programs run once, offline, in the sagemaker conformance venv
 (``sagemaker_equivalence.py``); pipespec's definition is compiled here in memory, and the
@@ -45,7 +46,7 @@ def _program(example: str) -> Path:
     return PROGRAMS / f"{example.replace('-', '_')}.py"
 
 
-# The examples with a program so far; the test below lists the others.
+# The examples with a program (test_every_example_has_a_program: all of them).
 WRITTEN = [e for e in EXAMPLES if _program(e).is_file()]
 
 
