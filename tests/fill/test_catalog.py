@@ -327,7 +327,7 @@ def test_script_hash_agrees_with_the_fill_scripts_module() -> None:
 ALLOWED_THIRD_PARTY = {"numpy", "pandas", "sklearn", "joblib", "xgboost", "lightgbm"}
 
 
-@pytest.mark.parametrize("name", ["train.py", "evaluate.py", "batch_predict.py"])
+@pytest.mark.parametrize("name", ["train.py", "evaluate.py", "batch_predict.py", "serve.py"])
 def test_scripts_are_self_contained(name: str) -> None:
     tree = ast.parse((SCRIPTS_DIR / name).read_text(encoding="utf-8"))
     imported = set()
@@ -356,12 +356,13 @@ def shared_blocks(name: str) -> dict[str, str]:
 
 
 def test_shared_blocks_are_identical() -> None:
-    blocks = {name: shared_blocks(name) for name in ("train.py", "evaluate.py", "batch_predict.py")}
+    names = ("train.py", "evaluate.py", "batch_predict.py", "serve.py")
+    blocks = {name: shared_blocks(name) for name in names}
     expected = {
-        "io": ["train.py", "evaluate.py", "batch_predict.py"],
-        "predict": ["train.py", "evaluate.py", "batch_predict.py"],
+        "io": ["train.py", "evaluate.py", "batch_predict.py", "serve.py"],
+        "predict": ["train.py", "evaluate.py", "batch_predict.py", "serve.py"],
         "metrics": ["train.py", "evaluate.py"],
-        "bundle": ["evaluate.py", "batch_predict.py"],
+        "bundle": ["evaluate.py", "batch_predict.py", "serve.py"],
     }
     for block, files in expected.items():
         copies = {blocks[f][block] for f in files}
