@@ -158,5 +158,7 @@ def test_wrong_references_and_values_are_caught(
     )
     assert any("no member 'TrainingJobNme'" in p for p in problems["path"]), problems
     assert any("'Log' is not one of" in p for p in problems["scaling"]), problems
-    assert any("more than TrainingContainerArgument's maximum 256" in p for p in problems["argument"])
+    assert any(
+        "more than TrainingContainerArgument's maximum 256" in p for p in problems["argument"]
+    )
     assert "tune" in by_name

@@ -17,9 +17,10 @@ import pytest
 from pipespec import ir
 from pipespec.api import analyze_file
 from pipespec.backends.sagemaker.context import Context
+from pipespec.backends.sagemaker.launch import REQUIREMENTS_RUNNER
 from pipespec.backends.sagemaker.options import SagemakerOptions
 from pipespec.backends.sagemaker.processing import processing_step
-from pipespec.backends.sagemaker.training import REQUIREMENTS_RUNNER, training_step
+from pipespec.backends.sagemaker.training import training_step
 from pipespec.backends.sagemaker.tune_programs import TRIAL_RUNNER_FILE
 from pipespec.backends.sagemaker.tune_trials import sample_trials
 from pipespec.backends.sagemaker.tuning import parameter_ranges, tuning_steps

@@ -35,6 +35,33 @@ LAUNCHER_FILE = "pipespec_launch.py"
 PLAN = "launch.json"
 
 
+# The packages come from pipespec's catalog, never from a spec; they are word-split on
+# purpose: one requirement per word.
+REQUIREMENTS_RUNNER = (
+    "python3 -m pip install --quiet --no-input --disable-pip-version-check "
+    '$PIPESPEC_REQUIREMENTS && exec "$@"'
+)
+
+
+def catalog_packages(step: ir.Step, image: Any) -> list[str]:
+    """Packages the catalog's image lacks for the step's framework (its own image: none)."""
+    if image != step.target_images.get("sagemaker"):
+        return []
+    return [str(p) for p in ir.thaw(step.target_requirements.get("sagemaker") or [])]
+
+
+def with_requirements(
+    step: ir.Step, image: Any, entry: list[Any], environment: dict[str, Any]
+) -> list[Any]:
+    """The entrypoint, after installing the packages the catalog's image lacks for the
+    step's framework (LightGBM on the scikit-learn image); a step's own image: as it is."""
+    packages = catalog_packages(step, image)
+    if not packages:
+        return entry
+    environment["PIPESPEC_REQUIREMENTS"] = " ".join(packages)
+    return ["/bin/sh", "-c", REQUIREMENTS_RUNNER, "pipespec", *entry]
+
+
 @dataclass(frozen=True)
 class ValueFile:
     """``${inputs.x}`` of a value: the JSON file(s) the launcher reads."""

@@ -20,7 +20,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.placeholders import Resolver, walk
 from pipespec.backends.sagemaker.context import Context, Ref, script_file
-from pipespec.backends.sagemaker.launch import Launch, ValueFile
+from pipespec.backends.sagemaker.launch import Launch, ValueFile, with_requirements
 from pipespec.backends.sagemaker.parameters import get, param_ref
 
 INPUT_ROOT = "/opt/ml/processing/input"
@@ -159,10 +159,13 @@ def processing_step(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str
     env = {name: walk(step, value, resolver) for name, value in step.env}
     entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
     code.update(extra)
+    # The catalog's framework image for the region (ECR), where the step has one.
+    image = step.target_images.get("sagemaker") or step.image
+    entry = with_requirements(step, image, entry, environment)
     if code:
         s3 = {"S3Uri": ctx.code_folder(code), "LocalPath": CODE_DIR, **_S3_INPUT}
         inputs.append({"InputName": "code", "AppManaged": False, "S3Input": s3})
-    app: dict[str, Any] = {"ImageUri": step.image, "ContainerEntrypoint": entry}
+    app: dict[str, Any] = {"ImageUri": image, "ContainerEntrypoint": entry}
     if arguments:
         app["ContainerArguments"] = arguments
     request: dict[str, Any] = {

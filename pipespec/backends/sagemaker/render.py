@@ -12,12 +12,15 @@ Files, under ``generated/sagemaker/``:
 
 from __future__ import annotations
 
+from typing import Any
+
 from pipespec import ir
 from pipespec.backends import RenderResult
 from pipespec.backends.emit import to_json
 from pipespec.backends.layout import output_path
 from pipespec.backends.sagemaker.context import Context
 from pipespec.backends.sagemaker.definition import definition
+from pipespec.backends.sagemaker.images import outside_ecr
 from pipespec.backends.sagemaker.options import SagemakerOptions, default_bucket
 from pipespec.backends.sagemaker.schedule import UnsupportedSchedule
 from pipespec.backends.sagemaker.upsert import UnsafeUpload, upsert_text
@@ -44,11 +47,37 @@ def _notes(ctx: Context) -> list[Diagnostic]:
     return found
 
 
+def _owner(ctx: Context, name: str) -> ir.Step:
+    """The spec step an entry comes from: a copy's origin, the step itself, or the step
+    whose extra entry it is (``<id>-<suffix>``)."""
+    by_id = {s.id: s for s in ctx.pipeline.steps}
+    name = ctx.origin.get(name, name)
+    if name in by_id:
+        return by_id[name]
+    return by_id[max((i for i in by_id if name.startswith(i + "-")), key=len)]
+
+
+def _images_outside_ecr(ctx: Context, doc: dict[str, Any]) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for image, names in sorted(outside_ecr(doc).items()):
+        owners = list(dict.fromkeys(_owner(ctx, n) for n in names))
+        found.append(Diagnostic(
+            "PS606",
+            f"{image} is not in Amazon ECR, where SageMaker pulls job images from "
+            f"(step{'s' if len(owners) > 1 else ''} {', '.join(s.id for s in owners)})",
+            owners[0].span,
+            "copy it to an ECR repository in the pipeline's account and region, and name "
+            "that one in the step's image",
+            Severity.WARNING,
+        ))  # fmt: skip
+    return found
+
+
 def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> RenderResult:
     bucket = options.bucket or default_bucket(options.region, options.role_arn)
     ctx = Context(pipeline, options, options.region, options.role_arn, bucket)
     doc = definition(ctx)
-    notes = _notes(ctx)
+    notes = [*_notes(ctx), *_images_outside_ecr(ctx, doc)]
     if ctx.errors:
         return RenderResult({}, notes)
     path = output_path("sagemaker", pipeline.name, "json")

@@ -14,7 +14,8 @@ The command starts through pipespec's launcher when it needs something at start 
 another step reported, secrets, a packed model to unpack, an argument over SageMaker's 256
 characters): ``launch.py``, shared with processing steps. A catalog image that lacks a
 package for the framework (LightGBM on the scikit-learn image) installs it first
-(``REQUIREMENTS_RUNNER``; the packages come from pipespec's catalog, never from a spec).
+(``launch.with_requirements``; the packages come from pipespec's catalog, never from a
+spec).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pipespec import ir
 from pipespec.backends.placeholders import Resolver, param_of, walk
 from pipespec.backends.sagemaker.context import Context, Ref, script_file
 from pipespec.backends.sagemaker.instances import InstanceError, instance_count, instance_type
-from pipespec.backends.sagemaker.launch import Launch, ValueFile
+from pipespec.backends.sagemaker.launch import Launch, ValueFile, with_requirements
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 from pipespec.backends.sagemaker.processing import sources
 from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
@@ -37,11 +38,6 @@ CODE_CHANNEL = "code"
 CODE_DIR = f"{CHANNEL_ROOT}/{CODE_CHANNEL}"
 VOLUME_GB = 30
 MAX_HYPERPARAMETER = 2500  # CreateTrainingJob: the length of one hyperparameter's value
-# The packages are word-split on purpose: one requirement per word (pipespec's catalog).
-REQUIREMENTS_RUNNER = (
-    "python3 -m pip install --quiet --no-input --disable-pip-version-check "
-    '$PIPESPEC_REQUIREMENTS && exec "$@"'
-)
 _S3_SOURCE = {"S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated"}
 
 
@@ -146,13 +142,6 @@ def machine(ctx: Context, step: ir.Step) -> tuple[Any, Any]:
     return kind, instance_count(step)
 
 
-def requirements(ctx: Context, step: ir.Step, image: Any) -> list[str]:
-    """Packages the catalog image lacks for the step's framework (its own image: none)."""
-    if image != step.target_images.get("sagemaker"):
-        return []
-    return [str(p) for p in ir.thaw(step.target_requirements.get("sagemaker") or [])]
-
-
 def start(
     ctx: Context, step: ir.Step, resolver: Resolver[Any], launch: Launch, image: Any
 ) -> tuple[list[Any], list[Any], dict[str, Any], dict[str, str]]:
@@ -169,11 +158,7 @@ def start(
     env = {name: walk(step, value, resolver) for name, value in step.env}
     entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
     code.update(extra)
-    packages = requirements(ctx, step, image)
-    if packages:
-        entry = ["/bin/sh", "-c", REQUIREMENTS_RUNNER, "pipespec", *entry]
-        environment["PIPESPEC_REQUIREMENTS"] = " ".join(packages)
-    return entry, arguments, environment, code
+    return with_requirements(step, image, entry, environment), arguments, environment, code
 
 
 def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.placeholders import Resolver, walk
 from pipespec.backends.sagemaker.context import Context, Ref, script_file
-from pipespec.backends.sagemaker.launch import Launch
+from pipespec.backends.sagemaker.launch import Launch, catalog_packages
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 from pipespec.backends.sagemaker.processing import output_uri
 from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
@@ -55,7 +55,6 @@ from pipespec.backends.sagemaker.training import (
     VOLUME_GB,
     channels,
     machine,
-    requirements,
 )
 from pipespec.backends.sagemaker.tune_best import best_step, entry_name
 from pipespec.backends.sagemaker.tune_programs import (
@@ -230,7 +229,7 @@ def native_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         TRIAL_RUNNER_FILE: TRIAL_RUNNER,
         str(plan["script"]): step.script.source,
     }
-    packages = requirements(ctx, step, image)
+    packages = catalog_packages(step, image)
     if packages:
         files["requirements.txt"] = "".join(p + "\n" for p in packages)
     static: dict[str, Any] = {
