@@ -14,7 +14,12 @@ from typing import Any
 from pipespec import ir
 from pipespec.compiler.facts import StepFacts
 from pipespec.compiler.graph import PipelineGraph
-from pipespec.compiler.lower_catalog import serving_images, target_images, target_requirements
+from pipespec.compiler.lower_catalog import (
+    serving_code,
+    serving_images,
+    target_images,
+    target_requirements,
+)
 from pipespec.compiler.lower_pod import limits, merged_secrets, pod_fields
 from pipespec.compiler.tuning import trial_names
 from pipespec.fill.info import FillInfo
@@ -152,6 +157,7 @@ def _lower_step(
         target_images=ir.FrozenMap(images),
         target_requirements=ir.FrozenMap(target_requirements(sid, fill)),
         serving_images=ir.FrozenMap(serving_images(vspec, step)),
+        serving_code=ir.FrozenMap(serving_code(vspec, step)),
         target_overrides=ir.FrozenMap(target_overrides(step)),
         provenance=ir.FrozenMap(dict(sorted(provenance.items()))),
         span=vspec.loaded.source_map.key_span(("steps", sid)),

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 
+from pipespec import ir
 from pipespec.fill.catalog import CatalogError, load_catalog
 from pipespec.fill.catalog_fill import model_source, sagemaker_region
 from pipespec.fill.info import FillInfo
+from pipespec.fill.scripts import SERVING_HANDLER, standard_script
+from pipespec.ir.features import STANDARD_TRAIN_SCRIPT
 from pipespec.spec import models
 from pipespec.spec.semantics import step_kind
 from pipespec.spec.serving import SERVING_KINDS, serving_image
@@ -55,6 +58,32 @@ def serving_images(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, str
         if image is not None:
             found[target] = image
     return found
+
+
+# Steps that serve a model in its serving image (train and tune only name the image).
+_SERVED_KINDS = ("deploy", "register", "batch_predict")
+
+
+def serving_code(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, ir.ServingCode]:
+    """Target -> pipespec's inference handler (and the packages its image lacks), where the
+    step serves a model of the standard train script in the catalog's serving image and
+    that image is a framework image, which imports a handler to load any model (SageMaker's
+    scikit-learn and XGBoost inference containers). The spec's own serving_image: none."""
+    if step_kind(step) not in _SERVED_KINDS or serving_image(step, vspec.steps) is not None:
+        return {}
+    source = model_source(vspec, step)
+    framework = getattr(source, "framework", None)
+    if getattr(source, "script", None) != STANDARD_TRAIN_SCRIPT or not isinstance(framework, str):
+        return {}
+    catalog = load_catalog()
+    try:
+        framework_mode = catalog.sagemaker_mode(framework, role="predict") == "framework"
+        if not (catalog.has_standard_scripts(framework) and framework_mode):
+            return {}
+        needed = tuple(catalog.requirements(framework, "sagemaker"))
+    except CatalogError:
+        return {}
+    return {"sagemaker": ir.ServingCode(standard_script(SERVING_HANDLER), needed)}
 
 
 def target_images(sid: str, fill: FillInfo, *, gpu: bool) -> dict[str, str]:

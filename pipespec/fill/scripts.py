@@ -16,6 +16,9 @@ STANDARD_SCRIPTS = {
     "ingest_sql": "ingest_sql.py",
     "register": "register.py",
 }
+# pipespec's inference handler, beside the standard scripts; no step runs it (a serving
+# image imports it), so it is not one of them.
+SERVING_HANDLER = "serve"
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class Script:
 
 @cache
 def standard_script(name: str) -> Script:
-    filename = STANDARD_SCRIPTS[name]
+    """``pipespec:<name>``: a standard script, or the inference handler (``serve``)."""
+    filename = f"{name}.py" if name == SERVING_HANDLER else STANDARD_SCRIPTS[name]
     text = (
         resources.files("pipespec.fill.catalog")
         .joinpath("scripts")

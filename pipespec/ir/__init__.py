@@ -96,6 +96,7 @@ __all__ = [
     "Script",
     "SearchDimension",
     "Segment",
+    "ServingCode",
     "Text",
     "TrainDetails",
     "TransformDetails",
@@ -212,6 +213,16 @@ class Foreach:
 
 
 @dataclass(frozen=True)
+class ServingCode:
+    """What a target's catalog serving image runs to serve a model of pipespec's standard
+    train script: a framework image (SageMaker's scikit-learn and XGBoost inference
+    containers) loads no model by itself, it imports a user module that does."""
+
+    handler: Script  # pipespec's inference handler (pipespec:serve)
+    requirements: tuple[str, ...] = ()  # packages the image lacks for the model's framework
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     kind: str
@@ -255,6 +266,10 @@ class Step:
     # `serving_image`, else the catalog's prediction image), where the target deploys
     # models as its own services.
     serving_images: FrozenMap = field(default_factory=FrozenMap)
+    # Target -> ServingCode, where ``serving_images`` holds the catalog's image for a model
+    # of the standard train script and that image needs a handler (deploy, register,
+    # batch_predict; none with the spec's own serving_image).
+    serving_code: FrozenMap = field(default_factory=FrozenMap)
 
     def input(self, name: str) -> Input | None:
         return next((i for i in self.inputs if i.name == name), None)

@@ -12,7 +12,9 @@ endpoints (PS606: a container that expects a tar.gz, or batch transform, may not
 The serving image is the step's own, else the one of the step its model came from (the
 spec's ``serving_image`` is written once, where the model is made), else none: the step
 cannot be built (the catalog's SageMaker inference images reach a step through
-``serving_images["sagemaker"]``).
+``serving_images["sagemaker"]``). A catalog framework image serving a model of the
+standard train script runs pipespec's inference handler (``handler.py``): its variables
+join the container's ``Environment``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.backends.sagemaker.context import Context, Ref
+from pipespec.backends.sagemaker.handler import handler_environment
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 
 APPROVAL = {"pending": "PendingManualApproval", "approved": "Approved", "rejected": "Rejected"}
@@ -133,7 +136,9 @@ def model_entry(ctx: Context, step: ir.Step, name: str) -> dict[str, Any] | None
     data = model_data(ctx, step)
     if image is None or data is None:
         return None
-    container = {"Image": image, **data, "Environment": environment(ctx, step)}
+    # The handler's variables after the step's own, as the SDK's framework models write them.
+    env = {**environment(ctx, step), **handler_environment(ctx, step)}
+    container = {"Image": image, **data, "Environment": env}
     arguments: dict[str, Any] = {"ExecutionRoleArn": ctx.role_arn, "PrimaryContainer": container}
     if ctx.options.tags:
         arguments["Tags"] = tags(ctx)
@@ -184,7 +189,10 @@ def register_steps(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         ctx.warn(step, "parent_model is not used: the model package group is the model")
     image = image_or_error(ctx, step)
     data = model_data(ctx, step)
-    container = {"Image": image or "", **(data or {})}
+    container: dict[str, Any] = {"Image": image or "", **(data or {})}
+    handler = handler_environment(ctx, step)
+    if handler:  # the version serves as the SDK's framework model registers it
+        container["Environment"] = handler
     arguments: dict[str, Any] = {
         "ModelPackageGroupName": details.model_group,
         "ModelApprovalStatus": APPROVAL[details.approval],
