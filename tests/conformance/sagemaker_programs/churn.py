@@ -3,13 +3,14 @@ pipespec's launcher, which reads the warehouse secret and the ``day`` parameter 
 start), clean and features (the scripts pinned in examples/churn/scripts, as processing
 jobs), train (a training job on the region's XGBoost image, on a T4 GPU instance), evaluate
 (the packed model unpacked by the launcher), then, when the AUC clears ``min_auc``, deploy
-(a Model, an endpoint config named per execution, the endpoint ``churn-scorer``), and
+(an XGBoostModel running pipespec's inference handler ``serve.py`` from a
+``sourcedir.tar.gz``, an endpoint config named per execution, the endpoint
+``churn-scorer``), and
 monitor after the deploy (the step's own command as a processing job: no pipeline step
 computes PSI drift)."""
 
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
-from sagemaker.model import Model
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
 from sagemaker.workflow.endpoint_step import EndpointConfigStep, EndpointStep
@@ -20,6 +21,7 @@ from sagemaker.workflow.parameters import ParameterFloat, ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep
+from sagemaker.xgboost.model import XGBoostModel
 
 from tests.conformance.sagemaker_programs.common import (
     CODE_DIR,
@@ -184,11 +186,16 @@ def _evaluate(session, features, model_data, metrics):
 
 
 def _deploy(session, model_data):
-    model = Model(
+    # The catalog's XGBoost image in framework mode imports pipespec's inference handler
+    # (serve.py) from sourcedir.tar.gz, as the SDK's framework model ships an entry point.
+    model = XGBoostModel(
         image_uri=XGBOOST_IMAGE,
         model_data=model_data,
         role=ROLE,
         env=ENV,
+        entry_point="serve.py",
+        source_dir=f"{code_uri(BUCKET, DIGEST)}/sourcedir.tar.gz",
+        framework_version="1.7-1",  # the SDK's; image_uri names the catalog's 3.0-5
         sagemaker_session=session,
     )
     create = ModelStep(

@@ -3,12 +3,13 @@ HyperparameterTuner over a scikit-learn framework estimator in script mode: pipe
 trial runner ``pipespec_trial.py`` from ``sourcedir.tar.gz``, which runs the catalog's
 train script with the trial's values and prints the objective for the metric regex;
 Bayesian, 8 jobs, 4 at a time); ``tune-best`` (a processing job reading the best job's
-output for its metrics and values); evaluate the best model; deploy it (a Model, an
-endpoint config named per execution, the endpoint) under a ConditionStep on the RMSE."""
+output for its metrics and values); evaluate the best model; deploy it (an SKLearnModel
+running pipespec's inference handler ``serve.py`` from a ``sourcedir.tar.gz``, an endpoint
+config named per execution, the endpoint) under a ConditionStep on the RMSE."""
 
 from sagemaker.inputs import TrainingInput
-from sagemaker.model import Model
 from sagemaker.sklearn.estimator import SKLearn
+from sagemaker.sklearn.model import SKLearnModel
 from sagemaker.tuner import ContinuousParameter, HyperparameterTuner, IntegerParameter
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionLessThanOrEqualTo
@@ -186,8 +187,17 @@ def _evaluate(session, split, model_data, metrics):
 def _deploy(session, model_data):
     from sagemaker.workflow.endpoint_step import EndpointConfigStep, EndpointStep
 
-    model = Model(
-        image_uri=SKLEARN_IMAGE, model_data=model_data, role=ROLE, sagemaker_session=session
+    # The catalog's scikit-learn image imports pipespec's inference handler (serve.py) from
+    # sourcedir.tar.gz, with lightgbm from its requirements.txt, as the SDK's framework
+    # model ships an entry point.
+    model = SKLearnModel(
+        image_uri=SKLEARN_IMAGE,
+        model_data=model_data,
+        role=ROLE,
+        entry_point="serve.py",
+        source_dir=f"{code_uri(BUCKET, DIGEST)}/sourcedir.tar.gz",
+        framework_version="1.2-1",  # the SDK's; image_uri names the catalog's 1.9-0
+        sagemaker_session=session,
     )
     create = ModelStep(
         name="deploy-model",
