@@ -195,6 +195,7 @@ CODES: dict[str, str] = {
     "PS614": "an interrupted write was recovered",
     "PS616": "a step's image is past its end of support",
     "PS617": "PIPESPEC_TODAY is not a date",
+    "PS618": "a target the spec has no settings for is not compiled (--target all)",
     # PS9xx: internal
     "PS900": "internal error",
 }

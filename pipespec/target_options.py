@@ -64,6 +64,13 @@ def _without_block(loaded: LoadedSpec, name: str) -> list[Diagnostic]:
     ]
 
 
+def needs_block(name: str) -> list[str]:
+    """The settings target ``name`` cannot compile without (its options model's required
+    keys): a spec without a ``targets.<name>`` block cannot be compiled for it."""
+    model = options_model(name)
+    return [key for key, info in model.model_fields.items() if info.is_required()]
+
+
 def options_model(name: str) -> type[Options]:
     """The installed target's options model: a class attribute, read without making the
     backend (checking a spec renders nothing)."""

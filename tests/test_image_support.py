@@ -44,6 +44,8 @@ steps:
     image: python:3.12-slim
     command: [python, -c, "print(2)"]
     after: [fit]
+targets:
+  sagemaker: {{role_arn: "arn:aws:iam::123456789012:role/p", region: eu-west-1}}
 """
 
 
