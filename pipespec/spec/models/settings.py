@@ -143,6 +143,7 @@ class StepTarget(Model):
 class SagemakerStepTarget(StepTarget):
     """SageMaker's own per-step settings: the instance, and managed spot training for the
     steps SageMaker runs as training jobs (spot: train and tune; checkpoints: train)."""
+
     # Where each may be written, and max_wait against the step's timeout after the
     # `defaults` merge, is the compiler's check (compiler/spot.py: PS247, PS248).
 
