@@ -2,13 +2,15 @@
 
 * ``airflow3``: the conformance venv itself (``ensure_venv("airflow3")``, its own cache);
 * ``kfp``: the same for kfp (``tests/conformance/locks/kfp.txt``: kfp 2.17.0,
-  kfp-pipeline-spec 2.17.3, kfp-kubernetes 2.17.0), for ``bench_kfp.py``.
+  kfp-pipeline-spec 2.17.3, kfp-kubernetes 2.17.0), for ``bench_kfp.py``;
+* ``sagemaker``: the same for the sagemaker SDK (``tests/conformance/locks/sagemaker.txt``:
+  sagemaker 2.257.7, botocore 1.44.8), for ``bench_sagemaker.py``.
 * ``airflow3-dagfactory``: ``benchmarks/locks/airflow3-dagfactory.txt`` (the airflow3 lock plus
   ``dag-factory``), built the same way (``python -m venv``, ``pip install --no-deps -r``,
   ``pip check``, temp dir renamed into place, ``flock``, marker, pruning of older hashes) into
   ``$PIPESPEC_BENCH_CACHE`` (default ``~/.cache/pipespec/bench``) as ``<name>-<hash>``.
 
-``python -m benchmarks.venvs`` builds all three and prints their pythons.
+``python -m benchmarks.venvs`` builds all four and prints their pythons.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ CACHE_ENV = "PIPESPEC_BENCH_CACHE"
 DEFAULT_CACHE = Path("~/.cache/pipespec/bench")
 AIRFLOW3 = "airflow3"
 KFP = "kfp"
-CONFORMANCE = (AIRFLOW3, KFP)  # venvs the conformance tests build from their own locks
+SAGEMAKER = "sagemaker"
+CONFORMANCE = (AIRFLOW3, KFP, SAGEMAKER)  # venvs the conformance tests build from their own locks
 DAGFACTORY = "airflow3-dagfactory"
 
 
@@ -65,7 +68,7 @@ def _complete(venv: Path) -> bool:
 
 
 def python_for(venv: str) -> Path:
-    """``airflow3`` and ``kfp`` come from the conformance cache; anything else from
+    """``airflow3``, ``kfp`` and ``sagemaker`` come from the conformance cache; anything else from
     ``benchmarks/locks``."""
     if venv in CONFORMANCE:
         return cv.ensure_venv(venv)
@@ -73,7 +76,7 @@ def python_for(venv: str) -> Path:
 
 
 def main() -> int:
-    for name in (AIRFLOW3, DAGFACTORY, KFP):
+    for name in (AIRFLOW3, DAGFACTORY, KFP, SAGEMAKER):
         print(f"{name}: {python_for(name)}")
     return 0
 
