@@ -25,11 +25,10 @@ For each N (default 100, 1000, 10000), in the same run:
   the same step names and types and each step's direct dependencies (``DependsOn``, the
   steps its ``Get`` paths name, its ConditionStep's) are compared.
 
-The definition is over CreatePipeline's inline limit (1,048,576 characters) from about 300
-steps on: pipespec then stops with PS600 after building and serialising it, where the SDK's
-``definition()`` has no limit (its ``upsert`` uploads a large definition to S3 and passes
-``PipelineDefinitionS3Location``). So that both run to the end, this benchmark lifts that one
-check while it runs (:func:`lifted_size_limit`), for the in-process compile and the CLI.
+From about 300 steps on the definition is over CreatePipeline's inline limit (1,048,576
+characters): pipespec then names an S3 location for it in the upsert file
+(``PipelineDefinitionS3Location``), as the SDK's ``upsert`` does; neither side's timing
+includes an upload.
 
 Usage: ``python -m benchmarks.bench_sagemaker [--n 100 1000 10000] [--json OUT]``.
 """
@@ -45,7 +44,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,37 +54,12 @@ TARGET = "sagemaker"
 DEFAULT_SIZES = (100, 1000, 10000)
 WARMUP_N = 10
 DRIVER = Path(__file__).resolve().parent / "sagemaker_driver.py"
-LIMIT_MODULE = "pipespec.backends.sagemaker.render"
-NO_LIMIT = 1 << 62
-# The CLI with the size check lifted: `python -c CLI_LIFTED compile SPEC --target sagemaker`.
-CLI_LIFTED = (
-    "import runpy, pipespec.backends.sagemaker.render as r; "
-    f"r.MAX_DEFINITION_CHARS = {NO_LIMIT}; "
-    "runpy.run_module('pipespec', run_name='__main__', alter_sys=True)"
-)
-# A step name in a Get path. sagemaker_normal_form's own pattern has no underscore, which
-# SageMaker's step names allow and the benchmark's use (ingest_000): without it the SDK's
-# data edges would be invisible to the comparison.
+# A step name in a Get path (SageMaker's step names allow underscores: ingest_000).
 STEP_GET = re.compile(r"^Steps\.(?P<name>[A-Za-z0-9_-]+)(?P<rest>\..*|\[.*)?$")
 
 
-@contextmanager
-def lifted_size_limit() -> Iterator[None]:
-    """The render's size check off (see the module docstring); the module is looked up by
-    name, so it is the pipespec that ``PYTHONPATH`` chose."""
-    import importlib
-
-    render = importlib.import_module(LIMIT_MODULE)
-    saved = getattr(render, "MAX_DEFINITION_CHARS")  # noqa: B009 (not in mypy's view)
-    setattr(render, "MAX_DEFINITION_CHARS", NO_LIMIT)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(render, "MAX_DEFINITION_CHARS", saved)  # noqa: B010
-
-
 def _cli(spec: Path) -> float:
-    cmd = [sys.executable, "-c", CLI_LIFTED, "compile", str(spec), "--target", TARGET]
+    cmd = [sys.executable, "-m", "pipespec", "compile", str(spec), "--target", TARGET]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -226,12 +199,7 @@ def summary(definition: dict[str, Any]) -> dict[str, Any]:
 def _normal_form_differences(sdk: dict[str, Any], ours: dict[str, Any]) -> list[str]:
     from tests.conformance import sagemaker_normal_form as nf
 
-    saved = nf._STEP_GET
-    nf._STEP_GET = STEP_GET
-    try:
-        return [str(d) for d in nf.compare(sdk, ours)]
-    finally:
-        nf._STEP_GET = saved
+    return [str(d) for d in nf.compare(sdk, ours)]
 
 
 def equivalence(ours_file: Path, sdk_file: Path, full: bool) -> dict[str, Any]:
@@ -280,25 +248,24 @@ def run(sizes: list[int], work: Path, args: argparse.Namespace) -> dict[str, Any
                                                    "compare_max_n", "profile_n")},
         "sizes": {},
     }  # fmt: skip
-    with lifted_size_limit():
-        bench_kfp.compile_in_process(specs[WARMUP_N], TARGET)  # warm-up
-        for n in sizes:
-            print(f"[bench_sagemaker] pipespec N={n} ...", file=sys.stderr, flush=True)
-            cli_repeats = args.cli_repeats if n <= args.control_max_n else 0
-            ours = work / "definitions" / f"pipespec-n{n}.json"
-            entry: dict[str, Any] = {
-                "spec_bytes": specs[n].stat().st_size,
-                "pipespec": bench_pipespec(specs[n], args.repeats, cli_repeats, ours),
-                "sdk": bench_sdk(python, n, work, args),
-            }
-            if args.profile and n == args.profile_n:
-                entry["pipespec"]["profile"] = bench_compile.profile_compile(
-                    specs[n], compile_spec=lambda s: bench_kfp.compile_in_process(s, TARGET)
-                )
-            sdk_file = entry["sdk"]["none"].get("definition_file")
-            if sdk_file:
-                entry["equivalence"] = equivalence(ours, Path(sdk_file), n <= args.compare_max_n)
-            results["sizes"][str(n)] = entry
+    bench_kfp.compile_in_process(specs[WARMUP_N], TARGET)  # warm-up
+    for n in sizes:
+        print(f"[bench_sagemaker] pipespec N={n} ...", file=sys.stderr, flush=True)
+        cli_repeats = args.cli_repeats if n <= args.control_max_n else 0
+        ours = work / "definitions" / f"pipespec-n{n}.json"
+        entry: dict[str, Any] = {
+            "spec_bytes": specs[n].stat().st_size,
+            "pipespec": bench_pipespec(specs[n], args.repeats, cli_repeats, ours),
+            "sdk": bench_sdk(python, n, work, args),
+        }
+        if args.profile and n == args.profile_n:
+            entry["pipespec"]["profile"] = bench_compile.profile_compile(
+                specs[n], compile_spec=lambda s: bench_kfp.compile_in_process(s, TARGET)
+            )
+        sdk_file = entry["sdk"]["none"].get("definition_file")
+        if sdk_file:
+            entry["equivalence"] = equivalence(ours, Path(sdk_file), n <= args.compare_max_n)
+        results["sizes"][str(n)] = entry
     results["sagemaker_version"] = next(
         (e["sdk"]["none"]["sagemaker_version"] for e in results["sizes"].values()
          if "sagemaker_version" in e["sdk"]["none"]),

@@ -107,12 +107,9 @@ def intro(sm: dict[str, Any]) -> list[str]:
         f"({kr._ms(min(imports)) if imports else '–'}) is not counted.",
         "",
         "**The size limit.** From about 300 steps on the definition is longer than "
-        "CreatePipeline's inline `PipelineDefinition` (1,048,576 characters): pipespec "
-        "stops there with PS600 (after building and serialising the definition), while the "
-        "SDK's `definition()` has no limit (its `upsert` uploads a large definition to S3 and "
-        "passes `PipelineDefinitionS3Location`). So that both run to the end, the benchmark "
-        "lifts that one check (`pipespec.backends.sagemaker.render.MAX_DEFINITION_CHARS`) "
-        "while it runs, in process and for the CLI.",
+        "CreatePipeline's inline `PipelineDefinition` (1,048,576 characters): pipespec's "
+        "upsert file then names an S3 location for it (`PipelineDefinitionS3Location`), as "
+        "the SDK's `upsert` does. Neither side's timing includes an upload.",
         "",
     ]
 

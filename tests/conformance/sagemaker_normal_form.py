@@ -66,7 +66,7 @@ from typing import Any
 Json = Any
 SUFFIXES = ("-CreateModel", "-RegisterModel")
 _CODE = re.compile(r"^s3://[^/]+/(?:.+/)?code/[0-9a-f]{32,64}(?P<file>/[^/]+)?/?$")
-_STEP_GET = re.compile(r"^Steps\.(?P<name>[A-Za-z0-9-]+)(?P<rest>\..*|\[.*)?$")
+_STEP_GET = re.compile(r"^Steps\.(?P<name>[A-Za-z0-9_-]+)(?P<rest>\..*|\[.*)?$")
 # SDK-written fields whose value is the API's default (dropped only with that value).
 _DEFAULTS: dict[str, tuple[Json, ...]] = {
     "VolumeSizeInGB": (30,),

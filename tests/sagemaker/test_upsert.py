@@ -177,3 +177,21 @@ def test_an_upload_that_cannot_be_a_plain_file_is_refused(
 ) -> None:
     with pytest.raises(UnsafeUpload):
         upsert_document(context(ir_of(tmp_path, spec()), uploads), "d.json")
+
+
+def test_a_definition_over_the_inline_limit_is_uploaded_and_read_from_s3(
+    tmp_path: Path,
+) -> None:
+    from pipespec.backends.sagemaker.upsert import MAX_INLINE_DEFINITION
+
+    ctx = context(ir_of(tmp_path, spec()))
+    big = "x" * (MAX_INLINE_DEFINITION + 1)
+    document, _ = upsert_document(ctx, "big.json", big)
+    where = document["pipeline"]["PipelineDefinitionS3Location"]
+    assert "PipelineDefinitionFile" not in document["pipeline"]
+    uri = f"s3://{where['Bucket']}/{where['ObjectKey']}"
+    (entry,) = [u for u in document["uploads"] if u["s3_uri"] == uri]
+    assert entry["file"] == "big.json"
+    small, _ = upsert_document(ctx, "small.json", "{}")
+    assert small["pipeline"]["PipelineDefinitionFile"] == "small.json"
+    assert "PipelineDefinitionS3Location" not in small["pipeline"]

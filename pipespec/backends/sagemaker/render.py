@@ -26,9 +26,6 @@ from pipespec.backends.sagemaker.schedule import UnsupportedSchedule
 from pipespec.backends.sagemaker.upsert import UnsafeUpload, upsert_text
 from pipespec.diagnostics import Diagnostic, Severity, Span
 
-# CreatePipeline's PipelineDefinition (botocore's model): the definition inline, at most.
-MAX_DEFINITION_CHARS = 1_048_576
-
 
 def _notes(ctx: Context) -> list[Diagnostic]:
     """The builders' findings, once per spec step (an unrolled step's copies find the same)."""
@@ -47,20 +44,20 @@ def _notes(ctx: Context) -> list[Diagnostic]:
     return found
 
 
-def _owner(ctx: Context, name: str) -> ir.Step:
-    """The spec step an entry comes from: a copy's origin, the step itself, or the step
-    whose extra entry it is (``<id>-<suffix>``)."""
-    by_id = {s.id: s for s in ctx.pipeline.steps}
-    name = ctx.origin.get(name, name)
-    if name in by_id:
-        return by_id[name]
-    return by_id[max((i for i in by_id if name.startswith(i + "-")), key=len)]
-
-
 def _images_outside_ecr(ctx: Context, doc: dict[str, Any]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    by_id = {s.id: s for s in ctx.pipeline.steps}
+
+    def owner(name: str) -> ir.Step:
+        """The spec step an entry comes from: a copy's origin, the step itself, or the
+        step whose extra entry it is (``<id>-<suffix>``)."""
+        name = ctx.origin.get(name, name)
+        if name in by_id:
+            return by_id[name]
+        return by_id[max((i for i in by_id if name.startswith(i + "-")), key=len)]
+
     for image, names in sorted(outside_ecr(doc).items()):
-        owners = list(dict.fromkeys(_owner(ctx, n) for n in names))
+        owners = list(dict.fromkeys(owner(n) for n in names))
         found.append(Diagnostic(
             "PS606",
             f"{image} is not in Amazon ECR, where SageMaker pulls job images from "
@@ -82,17 +79,8 @@ def render_sagemaker(pipeline: ir.Pipeline, options: SagemakerOptions) -> Render
         return RenderResult({}, notes)
     path = output_path("sagemaker", pipeline.name, "json")
     text = to_json(doc)
-    if len(text) > MAX_DEFINITION_CHARS:
-        top = pipeline.steps[0].span
-        notes.append(Diagnostic(
-            "PS600",
-            f"the SageMaker definition has {len(text):,} characters; CreatePipeline takes "
-            f"at most {MAX_DEFINITION_CHARS:,}",
-            top, "split the pipeline",
-        ))  # fmt: skip
-        return RenderResult({}, notes)
     try:
-        upsert, code = upsert_text(ctx, path.rsplit("/", 1)[-1])
+        upsert, code = upsert_text(ctx, path.rsplit("/", 1)[-1], text)
     except (UnsupportedSchedule, UnsafeUpload) as exc:
         top = Span(pipeline.steps[0].span.file, 1, 1)
         notes.append(Diagnostic("PS600", f"SageMaker cannot create this pipeline: {exc}", top))

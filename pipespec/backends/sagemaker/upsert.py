@@ -3,8 +3,10 @@ as data that boto3 reads directly, and the code files it uploads, written beside
 
 - ``region``: where the pipeline, its jobs and its schedule live;
 - ``pipeline``: the parameters of ``CreatePipeline`` except the definition, which is the
-  file ``PipelineDefinitionFile`` names (beside this one): ``PipelineName``, ``RoleArn``,
-  ``PipelineDescription``, ``Tags``. ``UpdatePipeline`` takes the same without ``Tags``;
+  file ``PipelineDefinitionFile`` names (beside this one), or, over the API's inline
+  limit, ``PipelineDefinitionS3Location`` (the file is then one of the uploads):
+  ``PipelineName``, ``RoleArn``, ``PipelineDescription``, ``Tags``. ``UpdatePipeline``
+  takes the same without ``Tags``;
 - ``uploads``: by S3 URI, the files the pipeline's jobs read (scripts, pipespec's launcher,
   its plans): ``{"s3_uri", "file", "sha256"}``, ``file`` relative to this file; or, for a
   tuning job's ``sourcedir.tar.gz``, ``{"s3_uri", "tar_gz": [{"name", "file", "sha256"}]}``:
@@ -33,6 +35,9 @@ from pipespec.backends.sagemaker.context import Context
 from pipespec.backends.sagemaker.schedule import create_schedule
 
 MAX_DESCRIPTION = 3072  # CreatePipeline's PipelineDescription
+# CreatePipeline's inline PipelineDefinition (botocore's model); a larger definition goes to
+# S3 first, as the sagemaker SDK's upsert does (it switches at 100 KiB).
+MAX_INLINE_DEFINITION = 1_048_576
 # A tuning job's source_dir: its ctx.uploads value is the JSON of {member name: text}.
 TARBALL = "sourcedir.tar.gz"
 _SAFE_PART = re.compile(r"^[A-Za-z0-9_.+=@-]+$")
@@ -53,13 +58,16 @@ def description(text: str | None) -> str | None:
     return line
 
 
-def pipeline_params(ctx: Context, definition_file: str) -> dict[str, Any]:
-    """``CreatePipeline``'s parameters, the definition named by its file."""
-    params: dict[str, Any] = {
-        "PipelineName": ctx.pipeline.name,
-        "PipelineDefinitionFile": definition_file,
-        "RoleArn": ctx.role_arn,
-    }
+def pipeline_params(ctx: Context, definition_file: str, definition: str = "") -> dict[str, Any]:
+    """``CreatePipeline``'s parameters, the definition named by its file; a definition
+    over the inline limit is read from S3 (``PipelineDefinitionS3Location``, as the SDK's
+    upsert does), where the manifest uploads it."""
+    params: dict[str, Any] = {"PipelineName": ctx.pipeline.name, "RoleArn": ctx.role_arn}
+    if len(definition) > MAX_INLINE_DEFINITION:
+        key = f"{ctx.prefix}/definitions/{ctx.pipeline.name}/{_sha256(definition)}.json"
+        params["PipelineDefinitionS3Location"] = {"Bucket": ctx.bucket, "ObjectKey": key}
+    else:
+        params["PipelineDefinitionFile"] = definition_file
     about = description(ctx.pipeline.description)
     if about:
         params["PipelineDescription"] = about
@@ -131,18 +139,26 @@ def uploads(ctx: Context) -> tuple[list[dict[str, Any]], dict[str, str]]:
     return manifest, files
 
 
-def upsert_document(ctx: Context, definition_file: str) -> tuple[dict[str, Any], dict[str, str]]:
+def upsert_document(
+    ctx: Context, definition_file: str, definition: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The upsert document and the code files to write beside it (path relative to it ->
     text). Raises ``schedule.UnsupportedSchedule`` for a schedule EventBridge cannot run
     and :class:`UnsafeUpload` for an upload that cannot be a file (both PS600)."""
     manifest, files = uploads(ctx)
+    params = pipeline_params(ctx, definition_file, definition)
+    where = params.get("PipelineDefinitionS3Location")
+    if where is not None:  # the definition itself is uploaded, from its file beside this
+        uri = f"s3://{where['Bucket']}/{where['ObjectKey']}"
+        entry = {"s3_uri": uri, "file": definition_file, "sha256": _sha256(definition)}
+        manifest = sorted([*manifest, entry], key=lambda e: str(e["s3_uri"]))
     schedule = None
     if ctx.pipeline.schedule is not None:
         scheduler_role = ctx.options.scheduler_role_arn or ctx.role_arn
         schedule = create_schedule(ctx.pipeline, ctx.region, ctx.role_arn, scheduler_role)
     document = {
         "generated_by": "pipespec: do not edit",
-        "pipeline": pipeline_params(ctx, definition_file),
+        "pipeline": params,
         "region": ctx.region,
         "schedule": schedule,
         "uploads": manifest,
@@ -150,7 +166,9 @@ def upsert_document(ctx: Context, definition_file: str) -> tuple[dict[str, Any],
     return document, files
 
 
-def upsert_text(ctx: Context, definition_file: str) -> tuple[str, dict[str, str]]:
+def upsert_text(
+    ctx: Context, definition_file: str, definition: str = ""
+) -> tuple[str, dict[str, str]]:
     """:func:`upsert_document` as the file's text (sorted keys, indent 2) and the files."""
-    document, files = upsert_document(ctx, definition_file)
+    document, files = upsert_document(ctx, definition_file, definition)
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n", files
