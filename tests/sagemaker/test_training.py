@@ -419,3 +419,41 @@ steps:
     name = sorted(first)[0]
     assert f"--{name}={json.dumps(first[name])}" in argv
     assert "emulated: no SageMaker image" in ctx.warnings[0][1]
+
+
+DIRECT = """
+pipespec: 1
+name: direct
+steps:
+  make:
+    kind: container
+    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/make:1
+    command: [make, "${outputs.model}"]
+    outputs: {model: model}
+  reg:
+    kind: register
+    inputs: {model: make.model}
+    model_group: churn
+    serving_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/serve:1
+  fit:
+    kind: train
+    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fit:1
+    command: [fit, "--version", "${inputs.version}", "${outputs.model}"]
+    inputs: {version: reg.model_version}
+"""
+
+
+def test_a_value_sagemaker_resolves_itself_is_no_channel(tmp_path: Path) -> None:
+    """A model package ARN is a `Get` SageMaker resolves: a training job gets it in its
+    command, not as a channel of files."""
+    from pipespec.backends.sagemaker.definition import definition
+
+    ctx = _context(ir_of(tmp_path, DIRECT))
+    doc = definition(ctx)
+    assert not ctx.errors, ctx.errors
+    fit = next(s for s in doc["Steps"] if s["Name"] == "fit")["Arguments"]
+    assert "InputDataConfig" not in fit
+    assert fit["AlgorithmSpecification"]["ContainerArguments"][:2] == [
+        "--version",
+        {"Std:Join": {"On": "", "Values": [{"Get": "Steps.reg.ModelPackageArn"}]}},
+    ]

@@ -18,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.placeholders import Resolver, walk
+from pipespec.backends.placeholders import walk
 from pipespec.backends.sagemaker.context import Context, Ref, script_file
-from pipespec.backends.sagemaker.launch import Launch, ValueFile, with_requirements
-from pipespec.backends.sagemaker.parameters import get, param_ref
+from pipespec.backends.sagemaker.launch import Launch, with_requirements
+from pipespec.backends.sagemaker.parameters import get
+from pipespec.backends.sagemaker.resolver import JobResolver, mounted_inputs
 
 INPUT_ROOT = "/opt/ml/processing/input"
 OUTPUT_ROOT = "/opt/ml/processing/output"
@@ -40,84 +41,30 @@ def output_uri(step_id: str, output: str) -> dict[str, Any]:
     return get(f"Steps.{step_id}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
 
 
-def sources(ctx: Context, source: ir.ArtifactRef) -> list[tuple[str, Ref]]:
-    """The producer entries behind one reference: one, or one per copy of an unrolled
-    foreach step (a fan-in), as (suffix of the local folder, reference)."""
-    copies = ctx.copies.get(source.step)
-    if copies is None:
-        return [("", ctx.ref(source.step, source.output))]
-    return [(f"/{i}", ctx.ref(c, source.output)) for i, c in enumerate(copies)]
+class ProcessingResolver(JobResolver):
+    """A Processing step's placeholders: inputs under /opt/ml/processing/input, outputs
+    under /opt/ml/processing/output (a value as ``<name>.json`` in its folder)."""
 
-
-def is_direct(ref: Ref) -> bool:
-    """A value output SageMaker resolves as it is (``Get Steps.<id>.ModelPackageArn``),
-    rather than a JSON file in an output folder."""
-    return ref.property_file is None and not isinstance(ref.uri, str) and "Get" in ref.uri
-
-
-class ProcessingResolver(Resolver[Any]):
-    """How a Processing step spells each ``${...}``: a local path, a reference, or a value
-    file the launcher reads."""
+    what = "Processing step"
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-
-    def text(self, step: ir.Step, text: str) -> Any:
-        return text
-
-    def param(self, step: ir.Step, name: str) -> Any:
-        return param_ref(name)
-
-    def input_literal(self, step: ir.Step, inp: ir.Input, source: ir.LiteralUri) -> Any:
-        return f"{INPUT_ROOT}/{inp.name}"
-
-    def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
-        return f"{INPUT_ROOT}/{inp.name}"
-
-    def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
-        found = sources(self.ctx, source)
-        if len(found) == 1 and is_direct(found[0][1]):
-            return found[0][1].uri  # a value SageMaker resolves itself (a model package ARN)
-        files = [f"{INPUT_ROOT}/{inp.name}{sub}/{source.output}.json" for sub, _ in found]
-        return ValueFile(tuple(files), fan_in=source.step in self.ctx.copies)
-
-    def input_one_of(self, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> Any:
-        self.ctx.error(step, f"input '{inp.name}' is one_of: it is split before steps are built")
-        return ""
+        super().__init__(ctx, INPUT_ROOT)
 
     def output(self, step: ir.Step, output: ir.Output) -> Any:
         if output.is_parameter:
             return f"{OUTPUT_ROOT}/{output.name}/{output.name}.json"
         return f"{OUTPUT_ROOT}/{output.name}"
 
-    def item(self, step: ir.Step) -> Any:
-        self.ctx.error(step, "foreach is unrolled before steps are built")
-        return ""
-
-    def hyperparameter(self, step: ir.Step, name: str) -> Any:
-        self.ctx.error(step, "a Processing step has no trials")
-        return ""
-
 
 def _inputs(ctx: Context, step: ir.Step, launch: Launch) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for inp in step.inputs:
-        source = inp.source
-        if isinstance(source, ir.LiteralUri):
-            where = [("", Ref(source.uri))]
-        elif isinstance(source, ir.ArtifactRef):
-            where = sources(ctx, source)
-        else:
-            continue  # params travel as arguments
-        for sub, ref in where:
-            if inp.is_parameter and is_direct(ref):
-                continue  # no file: the value itself is in the command
-            local = f"{INPUT_ROOT}/{inp.name}{sub}"
-            if ref.packed:
-                launch.unpack.append(local)
-            name = inp.name + sub.replace("/", "-")
-            s3 = {"S3Uri": ref.uri, "LocalPath": local, **_S3_INPUT}
-            found.append({"InputName": name, "AppManaged": False, "S3Input": s3})
+    for inp, sub, ref in mounted_inputs(ctx, step):
+        local = f"{INPUT_ROOT}/{inp.name}{sub}"
+        if ref.packed:
+            launch.unpack.append(local)
+        s3 = {"S3Uri": ref.uri, "LocalPath": local, **_S3_INPUT}
+        name = inp.name + sub.replace("/", "-")
+        found.append({"InputName": name, "AppManaged": False, "S3Input": s3})
     return found
 
 

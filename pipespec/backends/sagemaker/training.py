@@ -27,9 +27,9 @@ from pipespec import ir
 from pipespec.backends.placeholders import Resolver, param_of, walk
 from pipespec.backends.sagemaker.context import Context, Ref, script_file
 from pipespec.backends.sagemaker.instances import InstanceError, instance_count, instance_type
-from pipespec.backends.sagemaker.launch import Launch, ValueFile, with_requirements
+from pipespec.backends.sagemaker.launch import Launch, with_requirements
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
-from pipespec.backends.sagemaker.processing import sources
+from pipespec.backends.sagemaker.resolver import JobResolver, mounted_inputs
 from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
 
 CHANNEL_ROOT = "/opt/ml/input/data"
@@ -41,64 +41,30 @@ MAX_HYPERPARAMETER = 2500  # CreateTrainingJob: the length of one hyperparameter
 _S3_SOURCE = {"S3DataType": "S3Prefix", "S3DataDistributionType": "FullyReplicated"}
 
 
-class TrainingResolver(Resolver[Any]):
-    """How a training job spells each ``${...}``: a channel's folder, the model folder, a
-    value file the launcher reads, or a parameter's ``Get``."""
+class TrainingResolver(JobResolver):
+    """A training job's placeholders: inputs as channels under /opt/ml/input/data, the
+    model at /opt/ml/model (the only output a training job keeps: checked in
+    training_step)."""
+
+    what = "training job"
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-
-    def text(self, step: ir.Step, text: str) -> Any:
-        return text
-
-    def param(self, step: ir.Step, name: str) -> Any:
-        return param_ref(name)
-
-    def input_literal(self, step: ir.Step, inp: ir.Input, source: ir.LiteralUri) -> Any:
-        return f"{CHANNEL_ROOT}/{inp.name}"
-
-    def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
-        return f"{CHANNEL_ROOT}/{inp.name}"
-
-    def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> Any:
-        found = sources(self.ctx, source)
-        files = [f"{CHANNEL_ROOT}/{inp.name}{sub}/{source.output}.json" for sub, _ in found]
-        return ValueFile(tuple(files), fan_in=source.step in self.ctx.copies)
-
-    def input_one_of(self, step: ir.Step, inp: ir.Input, source: ir.OneOf) -> Any:
-        self.ctx.error(step, f"input '{inp.name}' is one_of: it is split before steps are built")
-        return ""
+        super().__init__(ctx, CHANNEL_ROOT)
 
     def output(self, step: ir.Step, output: ir.Output) -> Any:
-        return MODEL_DIR  # the only output a training job keeps (checked in training_step)
-
-    def item(self, step: ir.Step) -> Any:
-        self.ctx.error(step, "foreach is unrolled before steps are built")
-        return ""
-
-    def hyperparameter(self, step: ir.Step, name: str) -> Any:
-        self.ctx.error(step, "a training job has no trials")
-        return ""
+        return MODEL_DIR
 
 
 def channels(ctx: Context, step: ir.Step, launch: Launch) -> list[dict[str, Any]]:
     """The job's InputDataConfig: one channel per input read from S3 (a param-fed input
     travels as an argument), one per copy of an unrolled foreach producer."""
     found: list[dict[str, Any]] = []
-    for inp in step.inputs:
-        source = inp.source
-        if isinstance(source, ir.LiteralUri):
-            where = [("", Ref(source.uri))]
-        elif isinstance(source, ir.ArtifactRef):
-            where = sources(ctx, source)
-        else:
-            continue
-        for sub, ref in where:
-            if ref.packed:
-                launch.unpack.append(f"{CHANNEL_ROOT}/{inp.name}{sub}")
-            s3 = {"S3Uri": ref.uri, **_S3_SOURCE}
-            name = inp.name + sub.replace("/", "-")
-            found.append({"ChannelName": name, "DataSource": {"S3DataSource": s3}})
+    for inp, sub, ref in mounted_inputs(ctx, step):
+        if ref.packed:
+            launch.unpack.append(f"{CHANNEL_ROOT}/{inp.name}{sub}")
+        s3 = {"S3Uri": ref.uri, **_S3_SOURCE}
+        name = inp.name + sub.replace("/", "-")
+        found.append({"ChannelName": name, "DataSource": {"S3DataSource": s3}})
     return found
 
 
