@@ -59,6 +59,17 @@ class Context:
     def instance_type(self) -> str:
         return self.options.instance_type
 
+    def depends_on(self, step: ir.Step) -> list[str]:
+        """The entries the step's dependencies finish with: what its first entry waits
+        for. SageMaker infers an order from a ``Get`` too, but a dependency written out
+        keeps the definition's graph the spec's DAG to a reader."""
+        found: list[str] = []
+        for dep in step.deps:
+            for name in self.exits.get(dep.source, []):
+                if name not in found:
+                    found.append(name)
+        return found
+
     def error(self, step: ir.Step, message: str) -> None:
         self.errors.append((step, message))
 

@@ -23,17 +23,6 @@ from pipespec.backends.sagemaker.unroll import unrolled
 VERSION = "2020-12-01"
 
 
-def _depends_on(ctx: Context, step: ir.Step) -> list[str]:
-    """Every entry this step waits for. SageMaker infers an order from a ``Get`` too, but a
-    dependency written out keeps the definition's graph the spec's DAG to a reader."""
-    found: list[str] = []
-    for dep in step.deps:
-        for name in ctx.exits.get(dep.source, []):
-            if name not in found:
-                found.append(name)
-    return found
-
-
 def _value(ctx: Context, step: ir.Step) -> Any:
     def output_value(producer: str, output: str, key: str | None) -> Any:
         try:
@@ -80,7 +69,7 @@ def definition(ctx: Context) -> dict[str, Any]:
     copy_of = {c: original for original, copies in ctx.copies.items() for c in copies}
     for step in steps:
         entries = build(ctx, step)
-        depends = _depends_on(ctx, step)
+        depends = ctx.depends_on(step)
         if entries and depends:
             entries[0]["DependsOn"] = depends
         built[step.id] = entries

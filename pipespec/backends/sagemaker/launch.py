@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.sagemaker.context import Context
+from pipespec.backends.placeholders import Resolver, walk
+from pipespec.backends.sagemaker.context import Context, script_file
 from pipespec.backends.sagemaker.launcher_program import LAUNCHER
 from pipespec.backends.sagemaker.parameters import join
 
@@ -75,6 +76,24 @@ class Launch:
     """What one step's start needs, gathered while its inputs are built."""
 
     unpack: list[str] = field(default_factory=list)
+
+    def start(
+        self, ctx: Context, step: ir.Step, resolver: Resolver[Any], image: Any, code_dir: str
+    ) -> tuple[list[Any], list[Any], dict[str, Any], dict[str, str]]:
+        """(entrypoint, arguments, Environment, code files) of the step's container, its
+        code folder mounted at ``code_dir``: the command (or ``python3`` and the script),
+        through the launcher when needed, after the catalog's missing packages."""
+        values = step.args if step.script is not None else step.command
+        argv = [walk(step, value, resolver) for value in values]
+        code: dict[str, str] = {}
+        if step.script is not None:
+            file = script_file(step.script.name)
+            code[file] = step.script.source
+            argv[:0] = [["python3"], [f"{code_dir}/{file}"]]
+        env = {name: walk(step, value, resolver) for name, value in step.env}
+        entry, arguments, environment, extra = self.command(ctx, step, argv, env, code_dir)
+        code.update(extra)
+        return with_requirements(step, image, entry, environment), arguments, environment, code
 
     def command(
         self,

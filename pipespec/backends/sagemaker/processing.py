@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.placeholders import walk
-from pipespec.backends.sagemaker.context import Context, Ref, script_file
-from pipespec.backends.sagemaker.launch import Launch, with_requirements
+from pipespec.backends.sagemaker.context import Context, Ref
+from pipespec.backends.sagemaker.launch import Launch
 from pipespec.backends.sagemaker.parameters import get
 from pipespec.backends.sagemaker.resolver import JobResolver, mounted_inputs
 
@@ -93,22 +92,13 @@ def _cluster(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str, Any]:
 
 def processing_step(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str, Any]:
     """The step's entry in the definition's ``Steps``."""
-    resolver = ProcessingResolver(ctx)
     launch = Launch()
-    values = step.args if step.script is not None else step.command
-    argv = [walk(step, value, resolver) for value in values]
     inputs = _inputs(ctx, step, launch)
-    code: dict[str, str] = {}
-    if step.script is not None:
-        file = script_file(step.script.name)
-        code[file] = step.script.source
-        argv[:0] = [["python3"], [f"{CODE_DIR}/{file}"]]
-    env = {name: walk(step, value, resolver) for name, value in step.env}
-    entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
-    code.update(extra)
     # The catalog's framework image for the region (ECR), where the step has one.
     image = step.target_images.get("sagemaker") or step.image
-    entry = with_requirements(step, image, entry, environment)
+    entry, arguments, environment, code = launch.start(
+        ctx, step, ProcessingResolver(ctx), image, CODE_DIR
+    )
     if code:
         s3 = {"S3Uri": ctx.code_folder(code), "LocalPath": CODE_DIR, **_S3_INPUT}
         inputs.append({"InputName": "code", "AppManaged": False, "S3Input": s3})

@@ -24,10 +24,10 @@ import json
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.placeholders import Resolver, param_of, walk
-from pipespec.backends.sagemaker.context import Context, Ref, script_file
+from pipespec.backends.placeholders import param_of
+from pipespec.backends.sagemaker.context import Context, Ref
 from pipespec.backends.sagemaker.instances import InstanceError, instance_count, instance_type
-from pipespec.backends.sagemaker.launch import Launch, with_requirements
+from pipespec.backends.sagemaker.launch import Launch
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 from pipespec.backends.sagemaker.resolver import JobResolver, mounted_inputs
 from pipespec.backends.sagemaker.spot import spot_members, stopping_condition
@@ -108,25 +108,6 @@ def machine(ctx: Context, step: ir.Step) -> tuple[Any, Any]:
     return kind, instance_count(step)
 
 
-def start(
-    ctx: Context, step: ir.Step, resolver: Resolver[Any], launch: Launch, image: Any
-) -> tuple[list[Any], list[Any], dict[str, Any], dict[str, str]]:
-    """(entrypoint, arguments, Environment, code files) of the step's container: the
-    command (or ``python3`` and the script), through the launcher when needed, after the
-    catalog's missing packages."""
-    values = step.args if step.script is not None else step.command
-    argv = [walk(step, value, resolver) for value in values]
-    code: dict[str, str] = {}
-    if step.script is not None:
-        file = script_file(step.script.name)
-        code[file] = step.script.source
-        argv[:0] = [["python3"], [f"{CODE_DIR}/{file}"]]
-    env = {name: walk(step, value, resolver) for name, value in step.env}
-    entry, arguments, environment, extra = launch.command(ctx, step, argv, env, CODE_DIR)
-    code.update(extra)
-    return with_requirements(step, image, entry, environment), arguments, environment, code
-
-
 def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     """The step's entry: a TrainingStep whose model the later steps read."""
     for out in step.outputs:
@@ -139,7 +120,9 @@ def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     image = step.target_images.get("sagemaker") or step.image
     launch = Launch()
     inputs = channels(ctx, step, launch)
-    entry, arguments, environment, code = start(ctx, step, TrainingResolver(ctx), launch, image)
+    entry, arguments, environment, code = launch.start(
+        ctx, step, TrainingResolver(ctx), image, CODE_DIR
+    )
     if code:
         if any(c["ChannelName"] == CODE_CHANNEL for c in inputs):
             ctx.error(step, f"input '{CODE_CHANNEL}' is the channel pipespec gives the code")

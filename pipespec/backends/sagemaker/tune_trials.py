@@ -96,16 +96,6 @@ def _relocate(ctx: Context, step: ir.Step, index: int, entry: dict[str, Any]) ->
         out["S3Output"]["S3Uri"] = ctx.run_uri(f"{step.id}/trials/{index}", out["OutputName"])
 
 
-def spec_depends_on(ctx: Context, step: ir.Step) -> list[str]:
-    """The entries the step's dependencies finish with (what its first entry waits for)."""
-    found: list[str] = []
-    for dep in step.deps:
-        for name in ctx.exits.get(dep.source, []):
-            if name not in found:
-                found.append(name)
-    return found
-
-
 def emulated_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     """The trials and the pick, registered as the step's outputs."""
     details = step.details
@@ -135,7 +125,7 @@ def emulated_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         )
     instance_type, _ = machine(ctx, step)
     parallel = max(1, details.parallel_trials or len(trials))
-    depends = spec_depends_on(ctx, step)
+    depends = ctx.depends_on(step)
     entries: list[dict[str, Any]] = []
     for index, values in enumerate(trials):
         entry_name(ctx, step, f"trial-{index}")  # reports a name over SageMaker's bound
