@@ -88,13 +88,19 @@ def assert_parameters_match(doc: dict[str, Any], pipeline: ir.Pipeline) -> None:
 
 
 def assert_code_written(case: Case, name: str) -> None:
-    """Each code folder an entry reads (an S3 URI under ``/code/<sha256>``) has its files
-    beside the definition, under ``<name>/code/<sha256>/``."""
+    """Each code folder an entry reads (an S3 URI under ``/code/<sha256>``) is uploaded by
+    the upsert file's manifest, and every file the manifest lists (a tarball's members
+    too) is written beside the definition, under ``<name>/``; no other code file is."""
     stem = name.removesuffix(".json")
-    written = {path.split("/code/", 1)[1].split("/")[0] for path in case.files if "/code/" in path}
-    used = set(re.findall(r"/code/([0-9a-f]{64})", case.files[name]))
-    assert used == written, f"code folders read {sorted(used)}, written {sorted(written)}"
-    assert all(p.startswith(stem + "/") for p in case.files if "/code/" in p)
+    upsert = json.loads(case.files[stem + ".upsert.json"])
+    folder = stem.rsplit("/", 1)[0]
+    uploaded = {re.sub(r"/[^/]+$", "", u["s3_uri"]) for u in upsert["uploads"]}
+    used = set(re.findall(r"s3://[^\"]*?/code/[0-9a-f]{64}", case.files[name]))
+    assert used <= uploaded, f"code folders not uploaded: {sorted(used - uploaded)}"
+    listed = {u["file"] for u in upsert["uploads"] if "file" in u}
+    listed |= {m["file"] for u in upsert["uploads"] for m in u.get("tar_gz", [])}
+    written = {p.removeprefix(folder + "/") for p in case.files if p.startswith(stem + "/")}
+    assert written == listed, f"written {sorted(written ^ listed)} differ from the manifest"
 
 
 @checker("sagemaker")

@@ -69,5 +69,5 @@ def test_a_code_file_not_written_is_caught(
     dropped = next(p for p in kept if "/code/" in p and p.endswith("/train.py"))
     del kept[dropped]
     case = Case("sagemaker", "churn", example_pipeline("churn"), kept, tmp_path)
-    with pytest.raises(AssertionError, match="code folders"):
+    with pytest.raises(AssertionError, match="differ from the manifest"):
         assert_code_written(case, name)

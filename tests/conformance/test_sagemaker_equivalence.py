@@ -60,17 +60,20 @@ def _code_uri(entry: dict[str, Json]) -> str | None:
     return None
 
 
-def _launches(definition: dict[str, Json], files: dict[str, str]) -> dict[str, Json]:
-    """Step name -> the launch plan in the step's code folder (the upload manifest's
-    files, written under generated/sagemaker/<name>/code/<digest>/)."""
+def _launches(definition: dict[str, Json], files: dict[str, str], name: str) -> dict[str, Json]:
+    """Step name -> the launch plan in the step's code folder: the upsert file's manifest
+    names the local file of each uploaded ``launch.json`` by its S3 URI."""
+    upsert = json.loads(files[name.removesuffix(".json") + ".upsert.json"])
     plans = {
-        path.split("/")[-2]: text for path, text in files.items() if path.endswith("/launch.json")
+        u["s3_uri"].rsplit("/", 1)[0]: files["sagemaker/" + u["file"]]
+        for u in upsert["uploads"]
+        if u["s3_uri"].endswith("/launch.json")
     }
     found: dict[str, Json] = {}
     for entry in _entries(definition):
         uri = _code_uri(entry)
-        if uri is not None and uri.rsplit("/", 1)[-1] in plans:
-            found[entry["Name"]] = launch_form(json.loads(plans[uri.rsplit("/", 1)[-1]]))
+        if uri is not None and uri in plans:
+            found[entry["Name"]] = launch_form(json.loads(plans[uri]))
     return found
 
 
@@ -89,7 +92,7 @@ def _compiled(example: str) -> tuple[dict[str, Json], dict[str, Json]]:
         and not f.endswith(".upsert.json")
     ]
     definition: dict[str, Json] = json.loads(files[name])
-    return definition, _launches(definition, files)
+    return definition, _launches(definition, files, name)
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,8 @@ class Context:
     copies: dict[str, list[str]] = field(default_factory=dict)
     # A copy's id (an unrolled item, a one_of branch) -> the spec step it comes from.
     origin: dict[str, str] = field(default_factory=dict)
+    # An upload folder's S3 URI -> the name of its local folder beside the definition.
+    local_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -104,10 +106,12 @@ class Context:
         where += [get("Execution.PipelineExecutionId"), step_id, output]
         return join(where, "/")
 
-    def code_folder(self, files: dict[str, str]) -> str:
+    def code_folder(self, files: dict[str, str], owner: str) -> str:
         """The S3 folder of a step's code files, keyed by their names and content so an
         unchanged step keeps its key (SageMaker's step cache compares arguments):
-        ``s3://<bucket>/<prefix>/code/<sha256>``. The files join the upload manifest."""
+        ``s3://<bucket>/<prefix>/code/<sha256>``. The files join the upload manifest,
+        written beside the definition in a folder named after ``owner`` (the entry that
+        first reads them), so a changed script replaces its file there."""
         digest = hashlib.sha256()
         for name in sorted(files):
             digest.update(f"{len(name)}:{name}{len(files[name])}:".encode())
@@ -115,12 +119,19 @@ class Context:
         folder = f"s3://{self.bucket}/{self.prefix}/code/{digest.hexdigest()}"
         for name, text in files.items():
             self.uploads[f"{folder}/{name}"] = text
+        self.own(folder, owner)
         return folder
 
-    def code_uri(self, name: str, text: str) -> str:
-        """One code file's S3 URI, in a folder of its own (``code_folder``)."""
-        file = script_file(name)
-        return f"{self.code_folder({file: text})}/{file}"
+    def own(self, folder: str, owner: str) -> None:
+        """Name the local folder of an upload folder's files after its first reader."""
+        if folder in self.local_names:
+            return
+        taken = set(self.local_names.values())
+        name, n = owner, 1
+        while name in taken:  # the same entry reads two folders (rare): number them
+            n += 1
+            name = f"{owner}-{n}"
+        self.local_names[folder] = name
 
 
 def script_file(name: str) -> str:

@@ -37,7 +37,7 @@ def handler_environment(ctx: Context, step: ir.Step) -> dict[str, str]:
         files[REQUIREMENTS] = "".join(p + "\n" for p in code.requirements)
     return {
         "SAGEMAKER_PROGRAM": program,
-        "SAGEMAKER_SUBMIT_DIRECTORY": sourcedir(ctx, files),
+        "SAGEMAKER_SUBMIT_DIRECTORY": sourcedir(ctx, files, f"{step.id}-serve"),
         "SAGEMAKER_CONTAINER_LOG_LEVEL": LOG_LEVEL,
         "SAGEMAKER_REGION": ctx.region,
     }

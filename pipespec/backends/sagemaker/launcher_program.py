@@ -16,8 +16,10 @@ plan file it reads (data), never its text.
 
 from __future__ import annotations
 
-LAUNCHER = """\
-import json, os, sys, tarfile
+# What the launcher and the tuning trial runner both do (tune_programs.py): read a JSON
+# file, write a value as text, unpack a model archive safely.
+HELPERS = """\
+import json, os, subprocess, sys, tarfile
 
 
 def unpack(folder):
@@ -45,6 +47,11 @@ def text(value):
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+"""
+
+LAUNCHER = (
+    HELPERS
+    + """\
 def build(segments):
     parts = []
     for seg in segments:
@@ -77,3 +84,4 @@ for name, arn in plan["secrets"].items():
 argv = [build(segments) for segments in plan["argv"]]
 os.execvpe(argv[0], argv, env)
 """
+)

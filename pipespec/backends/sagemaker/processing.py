@@ -100,7 +100,7 @@ def processing_step(ctx: Context, step: ir.Step, instance_type: Any) -> dict[str
         ctx, step, ProcessingResolver(ctx), image, CODE_DIR
     )
     if code:
-        s3 = {"S3Uri": ctx.code_folder(code), "LocalPath": CODE_DIR, **_S3_INPUT}
+        s3 = {"S3Uri": ctx.code_folder(code, step.id), "LocalPath": CODE_DIR, **_S3_INPUT}
         inputs.append({"InputName": "code", "AppManaged": False, "S3Input": s3})
     app: dict[str, Any] = {"ImageUri": image, "ContainerEntrypoint": entry}
     if arguments:

@@ -6,8 +6,9 @@ Files, under ``generated/sagemaker/``:
 - ``<name>.upsert.json``: what creating or updating the pipeline needs besides it
   (``upsert.py``): the CreatePipeline arguments, the code files and the S3 URIs they go to,
   the schedule;
-- ``<name>/code/<sha256>/<file>``: each code file to upload (scripts, the launcher and its
-  plans), as the manifest in the upsert file lists them.
+- ``<name>/code/<entry>/<file>``: each code file to upload (scripts, the launcher and its
+  plans), in a folder named after the entry that reads it, as the manifest in the upsert
+  file lists them.
 """
 
 from __future__ import annotations

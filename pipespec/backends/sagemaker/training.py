@@ -126,7 +126,7 @@ def training_step(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
     if code:
         if any(c["ChannelName"] == CODE_CHANNEL for c in inputs):
             ctx.error(step, f"input '{CODE_CHANNEL}' is the channel pipespec gives the code")
-        inputs.append(code_channel(ctx.code_folder(code)))
+        inputs.append(code_channel(ctx.code_folder(code, step.id)))
     algorithm: dict[str, Any] = {
         "TrainingImage": image,
         "TrainingInputMode": "File",

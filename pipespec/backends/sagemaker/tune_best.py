@@ -66,7 +66,7 @@ def helper_step(
     image = step.target_images.get("sagemaker") or step.image
     program = next(iter(code))
     found = [_input(n, uri, f"{INPUT_ROOT}/{n}") for n, uri in inputs.items()]
-    found.append(_input("code", ctx.code_folder(code), CODE_DIR))
+    found.append(_input("code", ctx.code_folder(code, name), CODE_DIR))
     outputs = []
     for out in step.outputs:
         s3 = {"S3Uri": ctx.run_uri(name, out.name), "LocalPath": f"{OUTPUT_ROOT}/{out.name}"}

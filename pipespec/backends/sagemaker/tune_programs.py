@@ -18,6 +18,8 @@ objective) reaches them as a plan file (JSON data) pipespec writes beside them.
 
 from __future__ import annotations
 
+from pipespec.backends.sagemaker.launcher_program import HELPERS
+
 PLAN_FILE = "plan.json"
 TRIAL_RUNNER_FILE = "pipespec_trial.py"
 BEST_PROGRAM_FILE = "pipespec_best.py"
@@ -31,35 +33,10 @@ METRIC_PREFIX = "pipespec-metric "
 # JSON, or null), "dimensions" (NAME -> {"type", "choices": {text: value}}), "config" (the
 # hyperparameters file), "unpack" (folders whose *.tar.gz to extract first), "objective",
 # "metrics" (the metrics file the script writes), "values" (where the trial's values go).
-TRIAL_RUNNER = """\
-import json, os, subprocess, sys, tarfile
-
+TRIAL_RUNNER = (
+    HELPERS
+    + """\
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def text(value):
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
-
-def unpack(folder):
-    root = os.path.realpath(folder)
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".tar.gz"):
-            continue
-        with tarfile.open(os.path.join(folder, name)) as archive:
-            for member in archive.getmembers():
-                where = os.path.realpath(os.path.join(root, member.name))
-                inside = os.path.commonpath([root, where]) == root
-                if not inside or not (member.isfile() or member.isdir()):
-                    sys.exit("pipespec: refusing " + repr(member.name) + " in " + name)
-            archive.extractall(root)
 
 
 def typed(name, dim, raw):
@@ -119,6 +96,7 @@ for name, value in sorted(metrics.items()):
 if not isinstance(metrics.get(plan["objective"]), (int, float)):
     sys.exit("pipespec: the metrics have no number " + repr(plan["objective"]))
 """
+)
 
 # argv[1]: the folder holding the best training job's output.tar.gz; then pairs of a
 # member's name in it and the file to copy it to.

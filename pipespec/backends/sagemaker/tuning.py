@@ -172,13 +172,15 @@ def parameter_ranges(
     return ranges, dimensions
 
 
-def sourcedir(ctx: Context, files: dict[str, str]) -> str:
-    """The archive's S3 URI; its manifest entry lists the files that go in it."""
+def sourcedir(ctx: Context, files: dict[str, str], owner: str) -> str:
+    """The archive's S3 URI; its manifest entry lists the files that go in it, written
+    beside the definition in ``owner``'s folder."""
     text = json.dumps(files, sort_keys=True, indent=1) + "\n"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    uri = f"s3://{ctx.bucket}/{ctx.prefix}/code/{digest}/{SOURCEDIR}"
-    ctx.uploads[uri] = text
-    return uri
+    folder = f"s3://{ctx.bucket}/{ctx.prefix}/code/{digest}"
+    ctx.uploads[f"{folder}/{SOURCEDIR}"] = text
+    ctx.own(folder, owner)
+    return f"{folder}/{SOURCEDIR}"
 
 
 def metric_definition(metric: str) -> dict[str, str]:
@@ -236,7 +238,7 @@ def native_tuning(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         "sagemaker_container_log_level": "20",
         "sagemaker_program": json.dumps(TRIAL_RUNNER_FILE),
         "sagemaker_region": json.dumps(ctx.region),
-        "sagemaker_submit_directory": json.dumps(sourcedir(ctx, files)),
+        "sagemaker_submit_directory": json.dumps(sourcedir(ctx, files, step.id)),
     }
     static.update({PARAM_HYPERPARAMETER + p: join([param_ref(p)]) for p in sorted(params)})
     where = _output_path(ctx, step)

@@ -18,10 +18,11 @@ docs/targets/sagemaker.md shows the boto3 lines that do it. Data only: nothing o
 becomes code.
 
 Code files are written in the folder of the pipeline's files (``sagemaker/<name>/``, as
-every file of one pipeline for one target starts with it), at the S3 key's path below the
-options' prefix: ``<name>/code/<sha256>/<file>`` relative to the upsert file (the key's
-folder is content-keyed, see ``Context.code_folder``); a tarball's members at
-``<name>/code/<sha256>/sourcedir/<member name>``.
+every file of one pipeline for one target starts with it), in a folder named after the
+entry that reads them: ``<name>/code/<entry>/<file>`` relative to the upsert file, a
+tarball's members at ``<name>/code/<entry>/sourcedir/<member name>``. Their S3 keys are
+content-keyed (``<prefix>/code/<sha256>/``, see ``Context.code_folder``); the local names
+are not, so a changed script replaces its file instead of leaving the old one behind.
 """
 
 from __future__ import annotations
@@ -89,12 +90,16 @@ def _local(path: str, what: str) -> str:
 
 
 def _key_path(ctx: Context, uri: str) -> str:
-    """The upload's file, relative to the upsert file: its key below the prefix, in the
-    pipeline's folder."""
+    """The upload's file, relative to the upsert file: in the pipeline's folder, under
+    ``code/<its reader>/`` for a code folder, else at its key below the prefix."""
     bucket_key = uri.removeprefix("s3://")
     key = bucket_key.partition("/")[2]
     if not uri.startswith("s3://") or not key:
         raise UnsafeUpload(f"upload {uri!r} is not an s3:// URI with a key")
+    folder, _, file = uri.rpartition("/")
+    if folder in ctx.local_names:
+        local = f"code/{ctx.local_names[folder]}/{file}"
+        return f"{ctx.pipeline.name}/{_local(local, 'upload')}"
     prefix = ctx.prefix.strip("/")
     if prefix and key.startswith(prefix + "/"):
         key = key[len(prefix) + 1 :]

@@ -1,4 +1,4 @@
-import json, os, sys, tarfile
+import json, os, subprocess, sys, tarfile
 
 
 def unpack(folder):

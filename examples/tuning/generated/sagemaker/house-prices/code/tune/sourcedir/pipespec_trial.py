@@ -1,18 +1,5 @@
 import json, os, subprocess, sys, tarfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def text(value):
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
-
 
 def unpack(folder):
     root = os.path.realpath(folder)
@@ -26,6 +13,20 @@ def unpack(folder):
                 if not inside or not (member.isfile() or member.isdir()):
                     sys.exit("pipespec: refusing " + repr(member.name) + " in " + name)
             archive.extractall(root)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def text(value):
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def typed(name, dim, raw):
