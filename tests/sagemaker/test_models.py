@@ -262,3 +262,17 @@ def test_monitor_note_names_what_sagemakers_checks_do(tmp_path: Path) -> None:
     note = monitor_note(step(ctx, "monitor"))
     assert "psi drift" in note and "QualityCheckStep" in note
     assert "not on its own schedule" in note
+
+
+def test_a_framework_serving_image_without_pipespecs_handler_is_said(tmp_path: Path) -> None:
+    """SageMaker's framework images serve only through an inference script: a model from
+    the user's own command in one of them would not serve (pipespec writes the script only
+    for its standard train script's models)."""
+    framework = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+    text = SPEC.replace(f"{ECR}/churn-serving:1", framework)
+    ctx = context(tmp_path, text)
+    deploy_steps(ctx, next(s for s in ctx.pipeline.steps if s.id == "deploy"))
+    assert any("serves a model through an inference script" in m for _, m in ctx.warnings)
+    plain = context(tmp_path)
+    deploy_steps(plain, next(s for s in plain.pipeline.steps if s.id == "deploy"))
+    assert not any("inference script" in m for _, m in plain.warnings)

@@ -25,6 +25,7 @@ from typing import Any
 from pipespec import ir
 from pipespec.backends.sagemaker.context import Context, Ref
 from pipespec.backends.sagemaker.handler import handler_environment
+from pipespec.backends.sagemaker.images import ECR_RE
 from pipespec.backends.sagemaker.parameters import get, join, param_ref
 
 APPROVAL = {"pending": "PendingManualApproval", "approved": "Approved", "rejected": "Rejected"}
@@ -35,8 +36,12 @@ GROUP_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 # letters, digits, spaces and ``_.:/=+-@`` (botocore's CustomerMetadataKey/Value).
 METADATA_MAX = 50
 _METADATA_PUNCTUATION = frozenset("_.:/=+-@")
-# Where SageMaker pulls a model's image from without ImageConfig: Amazon ECR.
-ECR_RE = re.compile(r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+# SageMaker's framework inference images: they serve a model only through an inference
+# script (SAGEMAKER_PROGRAM), which pipespec adds for its standard script's models only.
+FRAMEWORK_SERVING_RE = re.compile(
+    r"/(sagemaker-scikit-learn|sagemaker-xgboost|pytorch-inference|tensorflow-inference"
+    r"|huggingface-[a-z0-9-]*inference)[:@]"
+)
 
 
 def _producer(ctx: Context, step: ir.Step) -> ir.Step | None:
@@ -74,6 +79,13 @@ def image_or_error(ctx: Context, step: ir.Step) -> str | None:
             step,
             f"SageMaker pulls a model's image from Amazon ECR: copy {image} to a repository "
             "in the pipeline's account and region and name that one in serving_image",
+        )
+    elif FRAMEWORK_SERVING_RE.search(image) and "sagemaker" not in step.serving_code:
+        ctx.warn(
+            step,
+            f"{image} serves a model through an inference script, which pipespec writes only "
+            "for models of its standard train script: this model (from your own command) "
+            "needs a serving_image that serves it as your command saved it",
         )
     return image
 
