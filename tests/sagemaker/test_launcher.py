@@ -55,7 +55,7 @@ def test_values_params_and_text_reach_the_command_verbatim(tmp_path: Path) -> No
     (tmp_path / "auc.json").write_text("0.91", encoding="utf-8")
     (tmp_path / "name.json").write_text(json.dumps(HOSTILE), encoding="utf-8")
     (tmp_path / "m.json").write_text('{"b": 2, "a": [1, true]}', encoding="utf-8")
-    argv = [
+    argv: list[list[dict[str, Any]]] = [
         [{"text": "--auc="}, {"file": str(tmp_path / "auc.json")}],
         [{"file": str(tmp_path / "name.json")}],
         [{"file": str(tmp_path / "m.json")}],
