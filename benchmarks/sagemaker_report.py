@@ -151,9 +151,7 @@ def equivalence(sm: dict[str, Any]) -> list[str]:
         "What differs, by design: pipespec writes `DependsOn` for data edges too (the SDK "
         "leaves them to the `Get` in the input), orders keys and lists its own way and writes "
         "its JSON indented (the SDK's `definition()` is compact: see the two sizes below); "
-        "the comparison sets these aside. The benchmark's step names have underscores, which "
-        "`sagemaker_normal_form.py`'s `Get` pattern does not accept; the benchmark compares "
-        "with that pattern widened to SageMaker's step-name alphabet.",
+        "the comparison sets these aside.",
         "",
     ]
 
@@ -397,8 +395,8 @@ def _profile_lines(sm: dict[str, Any]) -> list[str]:
             f"{ours / sdk['definition_chars']:.1f}× the SDK's ({per_ours:,.0f} against "
             f"{per_sdk:,.0f} characters per step), mostly its indentation. CreatePipeline's inline "
             f"limit is reached at about {limit / per_ours:,.0f} steps with pipespec's JSON and "
-            f"{limit / per_sdk:,.0f} with compact JSON; beyond that the SDK's `upsert` "
-            "passes the definition through S3, which pipespec's render refuses (PS600)."
+            f"{limit / per_sdk:,.0f} with compact JSON; beyond that both pass the definition "
+            "through S3 (the SDK's `upsert`; pipespec's upsert file)."
         )
     return out
 
@@ -426,7 +424,7 @@ def section(sm: dict[str, Any]) -> list[str]:
         "Controls: the SDK with the cyclic GC paused during each run (pipespec's `build()` "
         "pauses it), the SDK with a non-empty SDK defaults config (the conformance programs' "
         "`TelemetryOptOut`), and pipespec's CLI from a new process (interpreter start-up and "
-        "imports included, the size check lifted; median of "
+        "imports included; median of "
         f"{sm['settings']['cli_repeats']}):",
         "",
         *controls_table(sm),
