@@ -3,13 +3,13 @@ of exclusive branches:
 
 * a ``foreach`` step becomes one step per item, ``<id>-<index>``, its ``${item}`` and
   ``${item.KEY}`` written in as text. Items written in the spec are unrolled as they are; a
-  list param is unrolled over its default, with a warning (a run's own value of the param
-  does not change the fan-out); a list another step outputs is known only at run time: an
-  error.
+  list param is unrolled over its default (a run's own value of the param does not change
+  the fan-out: the portability report says so); a list another step outputs is known only
+  at run time: an error.
 * a step with a ``one_of`` input becomes one step per alternative, ``<id>-<producer>``, each
   reading that producer's output: SageMaker runs a step only when every step it depends on
-  ran, so the copy after the branch that did not run does not run either. A step that
-  others depend on cannot be split so: an error.
+  ran, so the copy after the branch that did not run does not run either (the portability
+  report says so). A step that others depend on cannot be split so: an error.
 """
 
 from __future__ import annotations
