@@ -276,3 +276,18 @@ def test_a_framework_serving_image_without_pipespecs_handler_is_said(tmp_path: P
     plain = context(tmp_path)
     deploy_steps(plain, next(s for s in plain.pipeline.steps if s.id == "deploy"))
     assert not any("inference script" in m for _, m in plain.warnings)
+
+
+def test_a_model_steps_own_command_is_said_not_run(tmp_path: Path) -> None:
+    """deploy, register and batch_predict are SageMaker's own steps: a command written on
+    one is not run, and the warning says so (none without a command)."""
+    from pipespec.backends.sagemaker.steps import build
+
+    with_command = SPEC.replace(
+        "    endpoint: {name: churn-scorer,",
+        '    command: [python, deploy.py, "${inputs.model}"]\n    endpoint: {name: churn-scorer,',
+    )
+    for text, said in ((with_command, True), (SPEC, False)):
+        ctx = context(tmp_path, text)
+        build(ctx, next(s for s in ctx.pipeline.steps if s.id == "deploy"))
+        assert any("own command is not run" in m for _, m in ctx.warnings) is said

@@ -18,12 +18,15 @@ _NO_POD = "SageMaker jobs run on instances it provisions, with no Kubernetes pod
 
 CAPABILITIES: Mapping[Feature, Capability] = {
     Feature.CONTAINER_STEP: Capability(
-        _NATIVE, "a ProcessingStep (CreateProcessingJob): the image, its entrypoint and arguments"
+        _NATIVE,
+        "the step's SageMaker job (a ProcessingStep; a TrainingStep for train) runs the "
+        "image with the command as its entrypoint and arguments; register, deploy and "
+        "batch_predict are SageMaker's own steps and run no command",
     ),
     Feature.SCRIPT_STEP: Capability(
         _NATIVE,
-        "a ProcessingStep whose code input is the script, uploaded to S3 first (the manifest "
-        "beside the definition lists each file and its S3 URI)",
+        "the script is the job's code input, uploaded to S3 first (the manifest beside the "
+        "definition lists each file and its S3 URI)",
     ),
     Feature.PARAMS: Capability(
         _EMULATED,
@@ -52,8 +55,8 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.CONDITION: Capability(
         _NATIVE,
-        "a ConditionStep (ConditionGreaterThan..., ConditionIn, ConditionNot, ConditionOr) "
-        "over JsonGet of a PropertyFile and Parameters",
+        "a ConditionStep (ConditionEquals, ConditionGreaterThan..., ConditionNot, "
+        "ConditionOr) over JsonGet of a PropertyFile and Parameters",
     ),
     Feature.BRANCH_ELSE: Capability(_NATIVE, "the ConditionStep's ElseSteps"),
     Feature.TRIGGER_RULE: Capability(

@@ -17,6 +17,15 @@ _JOBS = {"Processing", "Training", "Tuning", "Transform"}
 _RETRIED = _JOBS | {"Model", "RegisterModel"}
 
 
+_MODEL_KINDS = ("register", "deploy", "batch_predict")
+
+
+def _own_command(step: ir.Step) -> bool:
+    """Whether the step runs code of its own (not one of pipespec's standard scripts)."""
+    script = step.script
+    return bool(step.command) or (script is not None and not script.name.startswith("pipespec:"))
+
+
 def _instance(ctx: Context, step: ir.Step) -> Any:
     try:
         return instance_type(step, ctx.instance_type)
@@ -35,6 +44,11 @@ def _entries(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         return training.training_step(ctx, step)
     if step.kind == "tune":
         return tuning.tuning_steps(ctx, step)
+    if step.kind in _MODEL_KINDS and _own_command(step):
+        ctx.warn(step, (
+            f"{step.kind} runs as SageMaker's own steps (a model, its endpoint or "
+            "transform job): the step's own command is not run on SageMaker"
+        ))  # fmt: skip
     if step.kind == "register":
         return models.register_steps(ctx, step)
     if step.kind == "deploy":
