@@ -289,7 +289,13 @@ def lower_details(step: models.StepBase) -> ir.Details:
         return ir.DeployDetails(
             None
             if end is None
-            else ir.Endpoint(end.name, end.instance_type, end.min_replicas, end.max_replicas),
+            else ir.Endpoint(
+                end.name,
+                end.instance_type,
+                end.min_replicas,
+                end.max_replicas,
+                end.canary_traffic_percent,
+            ),
             step.serving_image,
         )
     if isinstance(step, models.MonitorStep):

@@ -110,6 +110,7 @@ class Endpoint(Record):
     instance_type: str
     min_replicas: int
     max_replicas: int
+    canary_traffic_percent: int | None = None  # 1-99: the new model's share of requests
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,9 @@ class Endpoint(Model):
     instance_type: str = "small"
     min_replicas: Annotated[int, Field(ge=0, le=1000)] = 1
     max_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    # The share of requests the new model gets while the previous one keeps the rest
+    # (KServe's canary rollout); None: the new model takes all traffic at once.
+    canary_traffic_percent: Annotated[int, Field(ge=1, le=99)] | None = None
 
     @model_validator(mode="after")
     def _replicas(self) -> Endpoint:
