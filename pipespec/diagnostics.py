@@ -124,6 +124,7 @@ CODES: dict[str, str] = {
     "PS246": "invalid toleration",
     "PS247": "a SageMaker spot setting on a step that cannot use it",
     "PS248": "SageMaker max_wait below the step's timeout",
+    "PS256": "a variable set both by `tracking` and by `env` or `secrets`",
     "PS230": "`else_of` names a step without a `when:` condition",
     "PS231": "a step with `else_of` has its own `when:`",
     "PS232": "a fail step runs nothing",

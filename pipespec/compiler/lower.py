@@ -21,6 +21,7 @@ from pipespec.compiler.lower_catalog import (
     target_requirements,
 )
 from pipespec.compiler.lower_pod import limits, merged_secrets, pod_fields
+from pipespec.compiler.tracking import lower_tracking
 from pipespec.compiler.tuning import trial_names
 from pipespec.fill.info import FillInfo
 from pipespec.spec import models, units
@@ -128,6 +129,7 @@ def _lower_step(
     # Before the Step is built: these record their provenance too.
     pod = pod_fields(step, defaults, provenance)
     secrets = merged_secrets(step, defaults, provenance)
+    env, secrets = lower_tracking(step, defaults, env, secrets, provenance)
     return ir.Step(
         id=sid,
         kind=step_kind(step),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipespec.compiler.spot import spot_problems
+from pipespec.compiler.tracking import tracking_problems
 from pipespec.diagnostics import Diagnostic, did_you_mean
 from pipespec.spec import models, units
 from pipespec.spec.loader import NodePath, SourceMap
@@ -182,7 +183,9 @@ def pod_problems(
 ) -> list[Diagnostic]:
     """Every pod and run control problem of the pipeline, in authoring order."""
     defaults = defaults or models.Defaults()
+    secrets = list(secrets)
     out = defaults_secret_problems(defaults, secrets, smap)
+    out.extend(tracking_problems(steps, defaults, secrets, smap))
     for sid, step in steps.items():
         out.extend(limit_problems(sid, step, defaults, smap))
         problem = parallelism_problem(sid, step, smap)

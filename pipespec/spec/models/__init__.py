@@ -54,6 +54,7 @@ from pipespec.spec.models.steps import (
     TriggerRule,
     TuneStep,
 )
+from pipespec.spec.models.tracking import MlflowTracking, Tracking
 from pipespec.spec.models.values import (
     ACCELERATORS,
     ARTIFACT_TYPES,
@@ -123,6 +124,7 @@ __all__ = [
     "JsonValue",
     "KubernetesSecret",
     "Memory",
+    "MlflowTracking",
     "Model",
     "MonitorStep",
     "Objective",
@@ -147,6 +149,7 @@ __all__ = [
     "TargetSettings",
     "Task",
     "Toleration",
+    "Tracking",
     "TrainStep",
     "TransformStep",
     "TriggerRule",

@@ -20,6 +20,7 @@ from pipespec.spec.models.values import (
     Model,
     _error,
 )
+from pipespec.spec.models.tracking import Tracking
 from pipespec.spec.patterns import pattern_problem
 
 # --- run-time parameters -------------------------------------------------------------
@@ -215,6 +216,10 @@ class Defaults(Model):
     tolerations: list[Toleration] | None = None
     service_account: K8sName | None = None
     cache: bool | None = None
+    tracking: Tracking | None = Field(
+        default=None,
+        description="experiment tracking for every step (a step's own `tracking` replaces it)",
+    )
 
 
 # --- fill -------------------------------------------------------------------------------

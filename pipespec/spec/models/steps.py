@@ -14,6 +14,7 @@ from pipespec.spec.models.settings import (
     StepTargets,
     Toleration,
 )
+from pipespec.spec.models.tracking import Tracking
 from pipespec.spec.models.values import (
     IDENT_RE,
     NAME_RE,
@@ -101,6 +102,9 @@ class StepBase(Model):
     retry_delay: Duration | None = None
     timeout: Duration | None = None
     targets: StepTargets | None = None
+    tracking: Tracking | None = Field(
+        default=None, description="experiment tracking (replaces `defaults.tracking`)"
+    )
 
     @model_validator(mode="after")
     def _command_or_script(self) -> StepBase:
