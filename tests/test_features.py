@@ -27,7 +27,7 @@ def test_showcase_features_and_the_steps_that_use_them() -> None:
         F.PARAM_CONSTRAINTS: [],
         F.SCHEDULE: [],
         F.DATA_DEPENDENCY: ["features", "split", "tune", "train", "evaluate", "deploy", "monitor"],
-        F.ARTIFACT_OUTPUT: ["ingest", "features", "split", "tune", "train"],
+        F.ARTIFACT_OUTPUT: ["ingest", "features", "split", "tune", "train", "monitor"],
         F.PARAMETER_OUTPUT: ["train", "deploy"],
         F.CONDITION: ["deploy"],
         F.FOREACH_PARAM: ["features"],

@@ -32,7 +32,9 @@ INTRINSIC_OUTPUTS: dict[str, dict[str, str]] = {
     "tune": {"model": "model", "metrics": "metrics", "best_hyperparameters": "dict"},
     "evaluate": {"metrics": "metrics"},
     "deploy": {"endpoint": "string"},
-    "monitor": {"report": "metrics"},
+    # A drift check's report folder (drift.json, drift.md) and its verdict as values a
+    # `when:` can read (`monitor.metrics.drifted == 1`).
+    "monitor": {"report": "artifact", "metrics": "metrics"},
     "container": {},
     "fail": {},
     # The registry's name for the new version (an MLflow `models:/<group>/<version>` URI,
@@ -49,7 +51,15 @@ INPUT_ROLES: dict[str, dict[str, str]] = {
     "tune": {"train": "dataset", "validation": "dataset", "test": "dataset"},
     "evaluate": {"model": "model", "test": "dataset", "data": "dataset"},
     "deploy": {"model": "model"},
-    "monitor": {"baseline": "dataset", "data": "dataset", "model": "model"},
+    # `current` (or `data`) is the data checked against `baseline`; `log` a folder of
+    # logged prediction requests (JSON Lines) to check instead.
+    "monitor": {
+        "baseline": "dataset",
+        "current": "dataset",
+        "data": "dataset",
+        "log": "artifact",
+        "model": "model",
+    },
     "register": {"model": "model", "metrics": "metrics"},
     "batch_predict": {"model": "model", "data": "dataset"},
 }

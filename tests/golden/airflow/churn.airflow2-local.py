@@ -116,7 +116,7 @@ with DAG(
         retries=2,
         execution_timeout=datetime.timedelta(seconds=7200),
         python_callable=_run_local,
-        op_kwargs={'argv': ['python', '-m', 'churn.monitor', '--baseline', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/features/train', '--endpoint', 'churn-scorer', '--report', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/monitor/report'], 'env': {'MLFLOW_TRACKING_URI': 'http://mlflow.internal:5000'}, 'connections': {}, 'outputs': {'report': 's3://acme-ml/churn/churn-retrain/{{ run_id }}/monitor/report'}, 'local_dirs': []},
+        op_kwargs={'argv': ['python', '-m', 'churn.monitor', '--baseline', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/features/train', '--endpoint', 'churn-scorer', '--report', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/monitor/report'], 'env': {'MLFLOW_TRACKING_URI': 'http://mlflow.internal:5000'}, 'connections': {}, 'outputs': {'metrics': 's3://acme-ml/churn/churn-retrain/{{ run_id }}/monitor/metrics'}, 'local_dirs': []},
     )
 
     t0_ingest >> t1_clean

@@ -178,7 +178,7 @@ with DAG(
         retry_delay=datetime.timedelta(seconds=300),
         execution_timeout=datetime.timedelta(seconds=3600),
         python_callable=_run_local,
-        op_kwargs={'argv': ['python', '-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/monitor/report'], 'env': {'LOG_LEVEL': 'info'}, 'connections': {}, 'outputs': {'report': 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/monitor/report'}, 'local_dirs': []},
+        op_kwargs={'argv': ['python', '-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/monitor/report'], 'env': {'LOG_LEVEL': 'info'}, 'connections': {}, 'outputs': {'metrics': 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/monitor/metrics'}, 'local_dirs': []},
     )
     t8_notify = PythonOperator(
         task_id='notify',

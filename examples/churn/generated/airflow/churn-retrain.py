@@ -141,11 +141,10 @@ with DAG(
         image='ghcr.io/acme/churn:1.4.2',
         namespace='ml',
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '2', 'memory': '4Gi'}, limits={'memory': '4Gi'}),
-        do_xcom_push=True,
         get_logs=True,
         on_finish_action='delete_pod',
         cmds=['python'],
-        arguments=['-m', 'churn.monitor', '--baseline', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/features/train', '--endpoint', 'churn-scorer', '--report', '/airflow/xcom/return.json'],
+        arguments=['-m', 'churn.monitor', '--baseline', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/features/train', '--endpoint', 'churn-scorer', '--report', 's3://acme-ml/churn/churn-retrain/{{ run_id }}/monitor/report'],
         env_vars={'MLFLOW_TRACKING_URI': 'http://mlflow.internal:5000'},
     )
 

@@ -211,11 +211,10 @@ with DAG(
         image='ghcr.io/acme/forecast:2.0.1',
         namespace='forecasting',
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '1', 'memory': '2Gi'}, limits={'memory': '2Gi'}),
-        do_xcom_push=True,
         get_logs=True,
         on_finish_action='delete_pod',
         cmds=['python'],
-        arguments=['-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', '/airflow/xcom/return.json'],
+        arguments=['-m', 'forecast.monitor', '--baseline', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/split/train', '--report', 's3://acme-forecast/artifacts/demand-forecast/{{ run_id }}/monitor/report'],
         env_vars={'LOG_LEVEL': 'info'},
     )
     t8_notify = KubernetesPodOperator(
