@@ -42,14 +42,19 @@ def _argparse(file: str) -> dict[str, tuple[tuple[str, ...], bool]]:
     return found
 
 
-def _metrics_table(file: str) -> dict[str, tuple[str, ...]] | None:
+def _constant(file: str, name: str) -> object:
     for node in ast.parse(_source(file)).body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "METRICS" for t in node.targets
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
         ):
-            value: dict[str, tuple[str, ...]] = ast.literal_eval(node.value)
-            return value
+            return ast.literal_eval(node.value)
     return None
+
+
+def _metrics_table(file: str) -> dict[str, tuple[str, ...]] | None:
+    value = _constant(file, "METRICS")
+    assert value is None or isinstance(value, dict)
+    return value
 
 
 def test_every_standard_script_has_a_contract() -> None:
@@ -79,7 +84,11 @@ def test_contract_metric_keys_match_the_scripts_metrics_table(name: str) -> None
     c = CONTRACTS[name]
     table = _metrics_table(c.file)
     if c.metrics_flag is None:
-        assert not c.metrics
+        assert not c.metrics and not c.metric_keys
+        return
+    if c.metric_keys:  # the same keys whatever the task: the script's METRIC_KEYS
+        assert not c.metrics and table is None
+        assert c.metric_keys == _constant(c.file, "METRIC_KEYS")
         return
     assert table is not None, f"{c.file} has no METRICS table"
     assert dict(c.metrics) == table

@@ -1,6 +1,7 @@
 """What the deterministic catalog gives a step: hyperparameters, images, standard scripts.
 
-Each kind the catalog knows (train/tune, evaluate, SQL ingest) has its own function; a
+Each kind the catalog knows (train/tune, evaluate, SQL ingest; register and batch_predict
+in catalog_registry, monitor in catalog_monitor) has its own function; a
 value the user wrote is never replaced (for `hyperparameters`, only missing keys are added).
 """
 
@@ -119,6 +120,10 @@ def catalog_fill(
         return _fill_evaluate(filler)
     if kind == "ingest":
         return _fill_sql_ingest(filler)
+    if kind == "monitor":
+        from pipespec.fill.catalog_monitor import fill_monitor
+
+        return fill_monitor(filler)
     if kind in ("register", "batch_predict"):
         from pipespec.fill.catalog_registry import fill_registry
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipespec.diagnostics import Diagnostic, Severity, Span
 from pipespec.fill.catalog_fill import catalog_fill, model_source, sagemaker_region
+from pipespec.fill.catalog_monitor import monitor_hint
 from pipespec.fill.info import FillInfo
 from pipespec.fill.lock import (
     Lock,
@@ -398,6 +399,8 @@ def _incomplete(
         hint = "write `framework:` and `task:` so the catalog can complete it, or write the fields"
     elif kind in LLM_KINDS and not step.description:
         hint = "write the fields, or a `description:` for the LLM to write a script from"
+    elif kind == "monitor" and (monitor := monitor_hint(step)) is not None:
+        hint = monitor
     elif "image" in missing:
         hint = "write `image:` on the step or under `defaults:`"
     else:

@@ -15,6 +15,7 @@ STANDARD_SCRIPTS = {
     "batch_predict": "batch_predict.py",
     "ingest_sql": "ingest_sql.py",
     "register": "register.py",
+    "drift": "drift.py",
 }
 # pipespec's inference handler, beside the standard scripts; no step runs it (a serving
 # image imports it), so it is not one of them.

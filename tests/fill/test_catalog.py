@@ -307,7 +307,7 @@ def test_results_are_copies() -> None:
 
 def test_scripts_source_and_hash() -> None:
     cat = load_catalog()
-    assert cat.scripts() == ["batch_predict", "evaluate", "register", "train"]
+    assert cat.scripts() == ["batch_predict", "drift", "evaluate", "register", "train"]
     for name in cat.scripts():
         text = (SCRIPTS_DIR / f"{name}.py").read_text(encoding="utf-8")
         assert cat.script_source(name) == text
@@ -324,10 +324,12 @@ def test_script_hash_agrees_with_the_fill_scripts_module() -> None:
 
 # --- the scripts as files ---------------------------------------------------------------
 
-ALLOWED_THIRD_PARTY = {"numpy", "pandas", "sklearn", "joblib", "xgboost", "lightgbm"}
+ALLOWED_THIRD_PARTY = {"numpy", "pandas", "scipy", "sklearn", "joblib", "xgboost", "lightgbm"}
 
 
-@pytest.mark.parametrize("name", ["train.py", "evaluate.py", "batch_predict.py", "serve.py"])
+@pytest.mark.parametrize(
+    "name", ["train.py", "evaluate.py", "batch_predict.py", "serve.py", "drift.py"]
+)
 def test_scripts_are_self_contained(name: str) -> None:
     tree = ast.parse((SCRIPTS_DIR / name).read_text(encoding="utf-8"))
     imported = set()
@@ -356,10 +358,10 @@ def shared_blocks(name: str) -> dict[str, str]:
 
 
 def test_shared_blocks_are_identical() -> None:
-    names = ("train.py", "evaluate.py", "batch_predict.py", "serve.py")
+    names = ("train.py", "evaluate.py", "batch_predict.py", "serve.py", "drift.py")
     blocks = {name: shared_blocks(name) for name in names}
     expected = {
-        "io": ["train.py", "evaluate.py", "batch_predict.py", "serve.py"],
+        "io": ["train.py", "evaluate.py", "batch_predict.py", "serve.py", "drift.py"],
         "predict": ["train.py", "evaluate.py", "batch_predict.py", "serve.py"],
         "metrics": ["train.py", "evaluate.py"],
         "bundle": ["evaluate.py", "batch_predict.py", "serve.py"],

@@ -72,6 +72,10 @@ class ScriptContract:
     # The argument that names the task, when the keys written depend on it.
     task_flag: str | None = None
     accepts_extra: bool = False  # unknown `--name value` pairs are taken (as hyperparameters)
+    # Keys written to `metrics_flag` whatever the task (the script's METRIC_KEYS), and what
+    # the docs say of any keys named from the data on top of them.
+    metric_keys: tuple[str, ...] = ()
+    metric_note: str = ""
 
     def argument(self, spelling: str) -> Argument | None:
         for arg in self.arguments:
@@ -169,6 +173,55 @@ CONTRACTS: dict[str, ScriptContract] = {
             Argument("--experiment", "the run's experiment", default="the model group"),
         ),
     ),
+    "drift": ScriptContract(
+        name="drift",
+        file="drift.py",
+        summary=(
+            "Compare current data (a dataset, or logged prediction requests) with a baseline "
+            "dataset per feature: PSI, Kolmogorov-Smirnov, Jensen-Shannon and chi-squared "
+            "(needs pandas, numpy and scipy; see [the drift check](#the-drift-check))."
+        ),
+        arguments=(
+            Argument(
+                "--baseline", "baseline dataset: CSV (or Parquet) file or directory", required=True
+            ),
+            Argument("--current", "current dataset: CSV (or Parquet) file or directory"),
+            Argument(
+                "--current-log",
+                "instead of --current: JSON Lines request logs, a file or directory",
+                aliases=("--current_log",),
+            ),
+            Argument("--window", "with --current-log: keep the newest N logged rows"),
+            Argument(
+                "--metric",
+                "psi, ks, jensen_shannon or chi_squared: what judges drift",
+                default="psi",
+            ),
+            Argument(
+                "--threshold",
+                "drift above it (for chi_squared: a p-value below it)",
+                default="psi 0.2, ks 0.1, jensen_shannon 0.1, chi_squared 0.05",
+            ),
+            Argument("--report", "directory for drift.json and drift.md"),
+            Argument("--metrics", "JSON file (or directory) for the verdict's numbers"),
+            Argument("--exclude", "comma-separated columns not to check (a label, an id)"),
+            Argument("--bins", "quantile bins per numeric feature (2-100)", default="10"),
+            Argument(
+                "--max-rows",
+                "rows per side beyond which a seeded sample is taken",
+                aliases=("--max_rows",),
+                default="200000",
+            ),
+            Argument(
+                "--fail-on-drift",
+                "exit 3 when drift is found (after writing the outputs)",
+                aliases=("--fail_on_drift",),
+            ),
+        ),
+        metrics_flag="--metrics",
+        metric_keys=("drift", "drifted", "features_drifted"),
+        metric_note="and `<metric>_<feature>` per feature the chosen metric judged",
+    ),
     "ingest_sql": ScriptContract(
         name="ingest_sql",
         file="ingest_sql.py",
@@ -217,7 +270,11 @@ def render_markdown() -> str:
             out += ["Other `--name value` pairs are taken as hyperparameters.", ""]
         out.append(f"Label column: {c.label}." if c.label else "Label column: none is read.")
         out.append("")
-        if c.metrics_flag:
+        if c.metric_keys:
+            keys = ", ".join(f"`{k}`" for k in c.metric_keys)
+            note = f" {c.metric_note}" if c.metric_note else ""
+            out.append(f"Metric keys written to `{c.metrics_flag}`: {keys}{note}.")
+        elif c.metrics_flag:
             out += [f"Metric keys written to `{c.metrics_flag}`, per task:", ""]
             out += ["| task | keys |", "|---|---|"]
             out += [f"| {task} | {', '.join(keys)} |" for task, keys in c.metrics.items()]
