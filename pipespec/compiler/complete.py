@@ -63,6 +63,13 @@ def _hint(step: ir.Step, missing: tuple[str, ...]) -> str:
 
     if step.kind in LLM_KINDS and step.description and not step.command and not step.script:
         return "run `pipespec fill` to have an LLM write the step's script, or write the fields"
+    if step.kind == "monitor" and not step.command and step.script is None:
+        from pipespec.fill.catalog_monitor import drift_check_hint
+
+        names = {i.name for i in step.inputs}
+        hint = drift_check_hint(names, step.details.get("drift") is not None)
+        if hint is not None:
+            return hint
     if step.kind in ("train", "tune") and not (
         step.details.get("framework") and step.details.get("task")
     ):

@@ -12,6 +12,7 @@ every target (scipy comes with scikit-learn).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from pipespec.spec import models
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from pipespec.fill.catalog_fill import StepFill, _Filler
 
 IMAGE_FRAMEWORK = "scikit-learn"
+CURRENT_INPUTS = frozenset({"current", "data", "log"})
 
 
 def current_input(step: models.StepBase) -> tuple[str, str] | None:
@@ -62,15 +64,21 @@ def monitor_hint(step: models.StepBase) -> str | None:
     """What a monitor lacks for the standard drift check, said as what to write."""
     if step.command is not None or step.script is not None:
         return None
-    if getattr(step, "drift", None) is None:
+    return drift_check_hint(set(step.inputs or {}), getattr(step, "drift", None) is not None)
+
+
+def drift_check_hint(inputs: Collection[str], has_drift: bool) -> str | None:
+    """The hint for a monitor running no code of its own, from its input names; None when
+    the drift check has all it needs."""
+    if not has_drift:
         return (
             "write `drift: {metric: psi, threshold: 0.2}` for the standard drift check "
             "(pipespec:drift), or a `command:` of your own"
         )
     lacking = []
-    if "baseline" not in (step.inputs or {}):
+    if "baseline" not in inputs:
         lacking.append("`baseline` (the reference dataset, such as the training data)")
-    if current_input(step) is None:
+    if not CURRENT_INPUTS & set(inputs):
         lacking.append(
             "`current` (the dataset to check) or `log` (a folder of logged prediction "
             "requests, JSON Lines)"
