@@ -36,7 +36,7 @@ MODEL_FORMATS = {
     "transformers": "huggingface",
 }
 # pipespec:train's xgboost and lightgbm models are pickled scikit-learn estimators: the
-# scikit-learn server loads them where those packages are installed (KServe 0.16+).
+# scikit-learn server loads them where those packages are installed (KServe 0.17+).
 STANDARD_SCRIPT_RUNTIME = "kserve-predictiveserver"
 _NEEDS_PACKAGES = ("xgboost", "lightgbm")
 
