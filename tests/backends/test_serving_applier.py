@@ -3,8 +3,11 @@ Kubernetes API server on loopback: what it sends, and how it ends."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
+import ssl
 import subprocess
 import sys
 import threading
@@ -73,9 +76,9 @@ class FakeApi:
         return 200, {**self.stored, "status": status}
 
 
-@pytest.fixture
-def api() -> Iterator[tuple[FakeApi, str]]:
-    fake = FakeApi([])
+@contextlib.contextmanager
+def _serving(fake: FakeApi, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """The fake API server on a loopback port (HTTPS with ``tls``), for the block."""
 
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
@@ -95,14 +98,23 @@ def api() -> Iterator[tuple[FakeApi, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeApi, str]]:
+    fake = FakeApi([])
+    with _serving(fake) as port:
+        yield fake, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -114,18 +126,23 @@ def manifest_text(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _run(
-    tmp_path: Path, base_url: str, manifest: str, *args: str
+    tmp_path: Path, base_url: str | None, manifest: str, *args: str, port: int = 0
 ) -> subprocess.CompletedProcess[str]:
+    """The applier; ``base_url`` None: the in-cluster way (HTTPS to the service host,
+    verified with the account directory's ca.crt)."""
     account = tmp_path / "sa"
     account.mkdir(exist_ok=True)
     (account / "token").write_text(TOKEN + "\n")
     (account / "namespace").write_text("team-a")
     env = {
-        applier.API_URL_ENV: base_url,
         applier.SA_DIR_ENV: str(account),
         applier.MANIFEST_ENV: manifest,
         "PATH": "/usr/bin:/bin",
     }
+    if base_url is not None:
+        env[applier.API_URL_ENV] = base_url
+    else:
+        env |= {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(port)}
     argv = [sys.executable, "-c", serving_k8s.APPLIER_PROGRAM, "--poll", "0.02", *args]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
 
@@ -327,3 +344,40 @@ def test_the_rbac_is_what_the_applier_calls() -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "pipeline-runner", "namespace": "kubeflow"}
     ]
+
+
+def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl), and its key."""
+    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_in_cluster_it_speaks_tls_verified_by_the_account_ca(
+    manifest_text: str, tmp_path: Path
+) -> None:
+    cert, key = _certificate(tmp_path, "api")
+    other, _ = _certificate(tmp_path, "other")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    fake = FakeApi([READY])
+    (tmp_path / "sa").mkdir()
+    with _serving(fake, tls) as port:
+        shutil.copy(cert, tmp_path / "sa" / "ca.crt")
+        done = _run(tmp_path, None, manifest_text, "--model-uri", "gs://b/m", port=port)
+        assert done.returncode == 0, done.stderr
+        assert fake.requests[0]["path"].startswith(ISVC_PATH + "?")
+        # A server the account's CA did not sign is refused before anything is sent.
+        shutil.copy(other, tmp_path / "sa" / "ca.crt")
+        fake.requests.clear()
+        done = _run(tmp_path, None, manifest_text, "--model-uri", "gs://b/m", port=port)
+        assert done.returncode == 1
+        assert "cannot reach the Kubernetes API" in done.stderr
+        assert "CERTIFICATE_VERIFY_FAILED" in done.stderr
+        assert fake.requests == []
