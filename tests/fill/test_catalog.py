@@ -364,6 +364,7 @@ def test_shared_blocks_are_identical() -> None:
         "io": ["train.py", "evaluate.py", "batch_predict.py", "serve.py", "drift.py"],
         "predict": ["train.py", "evaluate.py", "batch_predict.py", "serve.py"],
         "metrics": ["train.py", "evaluate.py"],
+        "mlflow": ["train.py", "evaluate.py"],
         "bundle": ["evaluate.py", "batch_predict.py", "serve.py"],
     }
     for block, files in expected.items():

@@ -67,6 +67,9 @@ class FakeClient:
             raise _AlreadyExists(name)
         self.groups.add(name)
 
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
+        self.calls.append(("alias", (name, alias, version)))
+
     def create_model_version(self, name: str, source: str, **kw: Any) -> Any:
         self.calls.append(("version", (name, source, kw)))
         return types.SimpleNamespace(version=len([c for c in self.calls if c[0] == "version"]))
@@ -111,6 +114,7 @@ def test_registers_a_version_with_its_metadata(
     assert calls["client"] == "http://mlflow.test:5000"  # from MLFLOW_TRACKING_URI
     assert calls["experiment"] == "churn"
     assert calls["metric"] == ("auc", 0.9)  # numbers only
+    assert calls["alias"] == ("churn", "approved", "1")  # approval: the `approved` alias
     name, source, kw = calls["version"]
     assert (name, source) == ("churn", "file:///store/7/r1/artifacts/model")
     assert kw["description"] == "weekly"
@@ -132,6 +136,7 @@ def test_a_second_version_joins_the_existing_group(
     out = json.loads((tmp_path / "out" / "version.json").read_text())
     assert out == "models:/churn/2"
     assert ("client", "http://other:1") in fake_mlflow.calls
+    assert not any(c[0] == "alias" for c in fake_mlflow.calls)  # pending: no alias
 
 
 def test_metrics_from_a_file(tmp_path: Path) -> None:

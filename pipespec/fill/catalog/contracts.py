@@ -161,7 +161,8 @@ CONTRACTS: dict[str, ScriptContract] = {
             ),
             Argument(
                 "--approval",
-                "pending, approved or rejected: the version's `approval_status` tag",
+                "pending, approved or rejected: the version's `approval_status` tag "
+                "(approved also moves the `approved` alias to it)",
                 default="pending",
             ),
             Argument("--metrics", "a JSON object of numbers (or a file holding one)"),
@@ -170,7 +171,11 @@ CONTRACTS: dict[str, ScriptContract] = {
             Argument("--tag", "KEY=VALUE tag on the version", repeatable=True),
             Argument("--serving-image", "recorded as the `serving_image` tag"),
             Argument("--tracking-uri", "the MLflow server", default="$MLFLOW_TRACKING_URI"),
-            Argument("--experiment", "the run's experiment", default="the model group"),
+            Argument(
+                "--experiment",
+                "the run's experiment",
+                default="$MLFLOW_EXPERIMENT_NAME, else the model group",
+            ),
         ),
     ),
     "drift": ScriptContract(

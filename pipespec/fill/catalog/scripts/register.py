@@ -9,17 +9,24 @@ package (mlflow-skinny is enough) and a tracking server that has a model registr
         [--description TEXT] [--parent-model NAME] [--tag KEY=VALUE ...]
         [--serving-image IMAGE] [--tracking-uri URI] [--experiment NAME]
 
---model is a model directory (any files: the standard train script's, or your own); it is
-logged as the artifacts of a new run in --experiment (default: the model group's name),
-and that run's `model` folder becomes a new version of the registered model --model-group
-(created when it does not exist). MLflow has no approval status: --approval becomes the
-version's `approval_status` tag. --metrics (a JSON object of numbers, or a file holding
-one) is logged on the run and as `metric.<name>` tags on the version; --tag adds tags;
---parent-model and --serving-image are recorded as the `parent_model` and
-`serving_image` tags. --model-version receives the new version's URI as a JSON string,
-`"models:/<group>/<version>"`.
+--model is a model directory (any files: the standard train script's, or your own). When
+the standard train script logged it to MLflow on this same server (its pipespec-model.json
+records the run and the logged model), that logged model, in its framework's MLflow flavor,
+becomes the new version, linked to the training run. Otherwise the directory is logged as
+the artifacts of a new run in --experiment, and that run's `model` folder becomes the new
+version. Either way the version joins the registered model --model-group (created when
+it does not exist).
 
-The tracking server is --tracking-uri, else the MLFLOW_TRACKING_URI environment variable.
+MLflow has no approval status: --approval becomes the version's `approval_status` tag, and
+an approved version also gets the registered model's `approved` alias (aliases replaced
+the deprecated stages; `models:/<group>@approved` loads the latest approved version).
+--metrics (a JSON object of numbers, or a file holding one) is logged on the run and as
+`metric.<name>` tags on the version; --tag adds tags; --parent-model and --serving-image
+are recorded as the `parent_model` and `serving_image` tags. --model-version receives
+the new version's URI as a JSON string, `"models:/<group>/<version>"`.
+
+The tracking server is --tracking-uri, else the MLFLOW_TRACKING_URI environment variable;
+the experiment --experiment, else MLFLOW_EXPERIMENT_NAME, else the model group's name.
 
 Exit codes: 0 success; 2 a usage or data error, explained on stderr; 1 anything unexpected.
 """
@@ -38,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 APPROVALS = ("pending", "approved", "rejected")
+APPROVED_ALIAS = "approved"
+META_FILE = "pipespec-model.json"
 
 
 class UsageError(Exception):
@@ -55,6 +64,10 @@ class Plan:
     description: str | None
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    approved: bool = False
+    # The model train.py logged to MLflow on this server, and its run: registered as is.
+    logged_model: str | None = None
+    run_id: str | None = None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -72,7 +85,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tag", action="append", default=[])
     parser.add_argument("--serving-image")
     parser.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"))
-    parser.add_argument("--experiment")
+    parser.add_argument("--experiment", default=os.environ.get("MLFLOW_EXPERIMENT_NAME"))
     try:
         return parser.parse_args(argv)
     except SystemExit as exc:  # argparse printed why; keep the documented exit code
@@ -119,6 +132,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
         tags["serving_image"] = args.serving_image
     metrics = read_metrics(args.metrics)
     tags.update({f"metric.{k}": repr(v) for k, v in metrics.items()})
+    logged = logged_by_train(Path(args.model), args.tracking_uri)
     return Plan(
         model_dir=args.model,
         model_group=args.model_group,
@@ -127,11 +141,31 @@ def build_plan(args: argparse.Namespace) -> Plan:
         description=args.description,
         metrics=metrics,
         tags=tags,
+        approved=args.approval == "approved",
+        logged_model=logged[0] if logged else None,
+        run_id=logged[1] if logged else None,
     )
 
 
+def logged_by_train(model_dir: Path, tracking_uri: str | None) -> tuple[str, str] | None:
+    """(model URI, run id) when train.py logged this model to the same tracking server."""
+    try:
+        meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not the standard script's model: its files are logged as they are
+    record = meta.get("mlflow") if isinstance(meta, dict) else None
+    if not isinstance(record, dict) or not tracking_uri:
+        return None
+    if record.get("tracking_uri") != tracking_uri:
+        return None
+    uri, run_id = record.get("model_uri"), record.get("run_id")
+    if not (isinstance(uri, str) and isinstance(run_id, str)):
+        return None
+    return uri, run_id
+
+
 def register_with_mlflow(plan: Plan) -> str:
-    """Log the model as a run's artifacts and register them; returns models:/<group>/<n>."""
+    """Register the model as a new version; returns models:/<group>/<n>."""
     try:
         tracking = importlib.import_module("mlflow.tracking")
         errors = importlib.import_module("mlflow.exceptions")
@@ -141,6 +175,30 @@ def register_with_mlflow(plan: Plan) -> str:
             "container does not have; give the step an image with it"
         ) from None
     client: Any = tracking.MlflowClient(tracking_uri=plan.tracking_uri)
+    if plan.logged_model is not None:
+        version = register_logged(plan, client)
+    else:
+        version = register_directory(plan, client, errors)
+    if plan.approved:
+        client.set_registered_model_alias(plan.model_group, APPROVED_ALIAS, version)
+    return f"models:/{plan.model_group}/{version}"
+
+
+def register_logged(plan: Plan, client: Any) -> str:
+    """The model train.py logged becomes the version (mlflow.register_model resolves a
+    logged model's URI, as mlflow 3 writes it, or a runs:/ one, as mlflow 2 does)."""
+    mlflow = importlib.import_module("mlflow")
+    mlflow.set_tracking_uri(plan.tracking_uri)
+    for name, value in plan.metrics.items():
+        client.log_metric(plan.run_id, name, value)
+    found = mlflow.register_model(plan.logged_model, plan.model_group, tags=plan.tags)
+    if plan.description:
+        client.update_model_version(plan.model_group, found.version, plan.description)
+    return str(found.version)
+
+
+def register_directory(plan: Plan, client: Any, errors: Any) -> str:
+    """Log the directory as a new run's artifacts and register its `model` folder."""
     experiment = client.get_experiment_by_name(plan.experiment)
     exp_id = experiment.experiment_id if experiment else client.create_experiment(plan.experiment)
     run = client.create_run(exp_id, tags={"pipespec.model_group": plan.model_group})
@@ -161,7 +219,7 @@ def register_with_mlflow(plan: Plan) -> str:
         tags=plan.tags,
         description=plan.description,
     )
-    return f"models:/{plan.model_group}/{version.version}"
+    return str(version.version)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
