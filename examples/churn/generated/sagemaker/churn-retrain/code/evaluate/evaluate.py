@@ -368,6 +368,62 @@ def compute_metrics(
 # <<< shared:metrics
 
 
+# >>> shared:mlflow (identical in train.py and evaluate.py)
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+
+def tracking_mlflow() -> Any:
+    """The mlflow module when tracking is configured (MLFLOW_TRACKING_URI) and installed.
+
+    Tracking is best effort: the step's outputs (model, metrics) are what the pipeline
+    reads, so a container without mlflow, or a server that fails, costs the MLflow record
+    (with a warning on stderr), never the step.
+    """
+    if not os.environ.get(TRACKING_URI_ENV):
+        return None
+    try:
+        return importlib.import_module("mlflow")
+    except ImportError:
+        print(
+            f"warning: {TRACKING_URI_ENV} is set but this container has no mlflow package "
+            "(pip install mlflow-skinny): nothing is logged to MLflow",
+            file=sys.stderr,
+        )
+        return None
+
+
+def tracking_failed(exc: BaseException) -> None:
+    print(
+        f"warning: logging to MLflow failed ({type(exc).__name__}: {exc}); "
+        "the step's outputs are written all the same",
+        file=sys.stderr,
+    )
+
+
+def linked_run(meta: dict[str, Any]) -> str | None:
+    """The MLflow run train.py logged this model to, when it is on the current server."""
+    record = meta.get("mlflow")
+    if not isinstance(record, dict) or not record.get("run_id"):
+        return None
+    if record.get("tracking_uri") != os.environ.get(TRACKING_URI_ENV):
+        return None
+    return str(record["run_id"])
+
+
+def use_experiment(mlflow: Any) -> None:
+    """Make MLFLOW_EXPERIMENT_NAME the active experiment, creating it when it is missing."""
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        mlflow.set_experiment(name)
+
+
+def prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
+    return {f"{prefix}_{name}": value for name, value in values.items()}
+
+
+# <<< shared:mlflow
+
+
 # >>> shared:bundle (identical in evaluate.py and batch_predict.py)
 _UNPACKED: list[tempfile.TemporaryDirectory[str]] = []
 
@@ -482,6 +538,26 @@ def evaluate(argv: Sequence[str] | None) -> None:
     write_bytes(output_file(args.metrics, "metrics.json"), text.encode("utf-8"))
     for name, value in values.items():
         print(f"[pipespec] test:{name}={value!r}")
+    log_evaluation(meta, values)
+
+
+def log_evaluation(meta: dict[str, Any], values: dict[str, float]) -> None:
+    """Log the test metrics to MLflow when tracking is configured: into the run train.py
+    logged the model to (when that run is on this server), else into a run of their own."""
+    mlflow = tracking_mlflow()
+    if mlflow is None:
+        return
+    run_id = linked_run(meta)
+    try:
+        use_experiment(mlflow)
+        with mlflow.start_run(run_id=run_id) as run:
+            if run_id is None:
+                mlflow.set_tags({"pipespec.script": "evaluate", "pipespec.task": meta["task"]})
+            mlflow.log_metrics(prefixed("test", values))
+    except Exception as exc:  # best effort: see tracking_mlflow
+        tracking_failed(exc)
+        return
+    print(f"[pipespec] mlflow: test metrics in run {run.info.run_id}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

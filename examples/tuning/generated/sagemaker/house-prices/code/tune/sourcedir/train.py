@@ -411,6 +411,62 @@ def compute_metrics(
 # <<< shared:metrics
 
 
+# >>> shared:mlflow (identical in train.py and evaluate.py)
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+
+
+def tracking_mlflow() -> Any:
+    """The mlflow module when tracking is configured (MLFLOW_TRACKING_URI) and installed.
+
+    Tracking is best effort: the step's outputs (model, metrics) are what the pipeline
+    reads, so a container without mlflow, or a server that fails, costs the MLflow record
+    (with a warning on stderr), never the step.
+    """
+    if not os.environ.get(TRACKING_URI_ENV):
+        return None
+    try:
+        return importlib.import_module("mlflow")
+    except ImportError:
+        print(
+            f"warning: {TRACKING_URI_ENV} is set but this container has no mlflow package "
+            "(pip install mlflow-skinny): nothing is logged to MLflow",
+            file=sys.stderr,
+        )
+        return None
+
+
+def tracking_failed(exc: BaseException) -> None:
+    print(
+        f"warning: logging to MLflow failed ({type(exc).__name__}: {exc}); "
+        "the step's outputs are written all the same",
+        file=sys.stderr,
+    )
+
+
+def linked_run(meta: dict[str, Any]) -> str | None:
+    """The MLflow run train.py logged this model to, when it is on the current server."""
+    record = meta.get("mlflow")
+    if not isinstance(record, dict) or not record.get("run_id"):
+        return None
+    if record.get("tracking_uri") != os.environ.get(TRACKING_URI_ENV):
+        return None
+    return str(record["run_id"])
+
+
+def use_experiment(mlflow: Any) -> None:
+    """Make MLFLOW_EXPERIMENT_NAME the active experiment, creating it when it is missing."""
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        mlflow.set_experiment(name)
+
+
+def prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
+    return {f"{prefix}_{name}": value for name, value in values.items()}
+
+
+# <<< shared:mlflow
+
+
 def parse_value(text: str) -> Any:
     try:
         return json.loads(text)
@@ -705,6 +761,7 @@ def train(argv: Sequence[str] | None) -> None:
     }
     save_model(args.model, model, meta)
 
+    values: dict[str, float] = {}
     if validation is not None and y_val is not None:
         predicted, proba = predict(meta, model, validation, "validation data")
         values = compute_metrics(task, classes, y_val.tolist(), predicted, proba, "validation data")
@@ -714,6 +771,13 @@ def train(argv: Sequence[str] | None) -> None:
         if metrics_path:
             text = json.dumps(values, indent=2, sort_keys=True) + "\n"
             write_bytes(output_file(metrics_path, "metrics.json"), text.encode("utf-8"))
+
+    record = log_training(meta, model, values, frame[columns].head(5))
+    if record is not None:
+        # Later steps (evaluate, register) find the run and the logged model from here.
+        meta["mlflow"] = record
+        text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+        write_bytes(join(args.model, META_FILE), text.encode("utf-8"))
 
 
 def fit(
@@ -818,6 +882,73 @@ def save_model(path: str, model: Any, meta: dict[str, Any]) -> None:
     write_bytes(join(path, MODEL_FILE), buffer.getvalue())
     text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
     write_bytes(join(path, META_FILE), text.encode("utf-8"))
+
+
+def log_training(
+    meta: dict[str, Any], model: Any, values: dict[str, float], example: pd.DataFrame
+) -> dict[str, str] | None:
+    """Log the hyperparameters, validation metrics and model to an MLflow run when tracking
+    is configured (MLFLOW_TRACKING_URI; the experiment from MLFLOW_EXPERIMENT_NAME, as
+    mlflow reads them). Returns where the run and model are, or None."""
+    mlflow = tracking_mlflow()
+    if mlflow is None:
+        return None
+    try:
+        use_experiment(mlflow)
+        with mlflow.start_run() as run:
+            mlflow.set_tags({"pipespec.script": "train", "pipespec.task": meta["task"]})
+            mlflow.log_params(mlflow_params(meta["hyperparameters"]))
+            mlflow.log_params({"framework": meta["framework"], "label": meta["label"]})
+            if values:
+                mlflow.log_metrics(prefixed("validation", values))
+            model_uri = log_model(mlflow, meta, model, example)
+        record = {
+            "experiment_id": str(run.info.experiment_id),
+            "model_uri": model_uri,
+            "run_id": str(run.info.run_id),
+            "tracking_uri": os.environ[TRACKING_URI_ENV],
+        }
+    except Exception as exc:  # best effort: see tracking_mlflow
+        tracking_failed(exc)
+        return None
+    print(f"[pipespec] mlflow: run {record['run_id']}, model {model_uri}", file=sys.stderr)
+    return record
+
+
+def mlflow_params(params: dict[str, Any]) -> dict[str, str]:
+    """Hyperparameters as MLflow params: text (JSON for other values), within MLflow's
+    key and value lengths."""
+    return {
+        str(key)[:250]: (value if isinstance(value, str) else json.dumps(value))[:6000]
+        for key, value in params.items()
+    }
+
+
+def log_model(mlflow: Any, meta: dict[str, Any], model: Any, example: pd.DataFrame) -> str:
+    """Log the model in its framework's MLflow flavor; returns its model URI.
+
+    A bare xgboost or lightgbm estimator goes in that library's flavor; anything else
+    (scikit-learn, or a Pipeline that encodes columns first) in the scikit-learn one. What
+    MLflow pickles, it pickles with cloudpickle, as model.joblib already is (skops, MLflow
+    3's default, would need the skops package and a list of trusted types). An xgboost
+    classifier predicts class indices: the names are the model's `classes` metadata, in
+    that order.
+    """
+    framework, bare = meta["framework"], meta["input"] == "array"
+    kwargs: dict[str, Any] = {
+        "metadata": {"pipespec": {k: meta[k] for k in ("classes", "feature_columns", "task")}}
+    }
+    if meta["input"] != "text":  # a text model reads a column of strings, not a frame
+        kwargs["input_example"] = example
+    native = bare and framework in ("xgboost", "lightgbm")
+    flavor = importlib.import_module(f"mlflow.{framework if native else 'sklearn'}")
+    accepted = inspect.signature(flavor.log_model).parameters
+    if "serialization_format" in accepted:  # scikit-learn, and lightgbm's sklearn API
+        kwargs["serialization_format"] = "cloudpickle"
+    # mlflow 3 names a logged model `name`; mlflow 2 named its folder `artifact_path`.
+    where = "name" if "name" in accepted else "artifact_path"
+    info = flavor.log_model(model, **{where: "model"}, **kwargs)
+    return str(info.model_uri)
 
 
 def report_hypertune(values: dict[str, float]) -> None:
