@@ -132,6 +132,8 @@ class _Checker:
         if c.metrics_flag is None:
             return None
         target = _OUTPUT.match(call.value(c.metrics_flag) or "")
+        if c.metric_keys:  # the same keys for any task (the drift check's verdict)
+            return (target.group(1), c.metric_keys) if target is not None else None
         task = call.value(c.task_flag) if c.task_flag else self._task(call.sid)
         if target is None or task is None or task not in c.metrics:
             return None
@@ -171,17 +173,28 @@ class _Checker:
                     self._key(read[0], ref.parts[2], read[1], span)
 
     def _key(self, call: _Call, key: str, keys: tuple[str, ...], span: Span) -> None:
-        if key in keys:
+        if key in keys or self._named_key(call, key):
             return
+        writes = f"{', '.join(keys)} for its task"
+        if call.contract.metric_keys:
+            metric = call.value("--metric") or "psi"
+            writes = f"{', '.join(keys)} and {metric}_<feature> per feature"
         self.diags.append(
             Diagnostic(
                 "PS437",
                 f"pipespec:{call.contract.name} never writes a metric '{key}' for step "
-                f"'{call.sid}' (it writes {', '.join(keys)} for its task)",
+                f"'{call.sid}' (it writes {writes})",
                 span,
                 did_you_mean(key, keys) or f"use one of: {', '.join(keys)} (docs/catalog.md)",
             )
         )
+
+    def _named_key(self, call: _Call, key: str) -> bool:
+        """A key named from the data: the drift check's `<metric>_<feature>` per feature."""
+        if not call.contract.metric_keys:
+            return False
+        metric = call.value("--metric") or "psi"
+        return key.startswith(metric + "_") and len(key) > len(metric) + 1
 
     # --- images ---------------------------------------------------------------------------
 

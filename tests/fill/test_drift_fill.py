@@ -165,3 +165,23 @@ def test_a_monitor_with_nothing_to_compare_names_what_to_add(
     assert not Path("out").exists()
     code, _, err = run("fill", "pipeline.yaml")  # fill says the same
     assert code != 0 and "step 'monitor' still needs" in err and named in err
+
+
+def test_a_when_on_a_key_the_check_never_writes_is_caught(spec: Any) -> None:
+    spec("{baseline: reference.data, current: today.data}")
+    text = Path("pipeline.yaml").read_text(encoding="utf-8")
+    Path("pipeline.yaml").write_text(
+        text.replace(
+            "monitor.metrics.drifted == 1",
+            "monitor.metrics.drfted == 1 or monitor.metrics.ks_bmi > 0.3",
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = run("compile", "pipeline.yaml", "--target", "airflow", "--out", "out")
+    assert code != 0
+    assert (
+        "error[PS437]: pipespec:drift never writes a metric 'drfted' for step 'monitor' (it "
+        "writes drift, drifted, features_drifted and ks_<feature> per feature)"
+    ) in err
+    assert "did you mean 'drifted'" in err
+    assert err.count("error[PS437]") == 1  # ks_bmi, a feature's own key, it may write
