@@ -34,7 +34,7 @@ def test_explain_target_as_json_names_every_feature_with_its_steps() -> None:
     rows = {row["feature"]: row for row in report["features"]}
     assert report["target"] == "airflow"
     assert rows["condition"]["steps"] == ["deploy"] and rows["condition"]["support"] == "native"
-    assert rows["deploy_endpoint"]["support"] == "emulated"
+    assert rows["deploy_own_command"]["support"] == "emulated"  # the showcase runs its own
     assert all(row["how"] for row in report["features"])
 
 

@@ -17,6 +17,9 @@ from typing import Generic, TypeVar
 from pipespec import ir
 
 T = TypeVar("T")
+# A placeholder root the spec language has not: a backend's own task (a native deploy)
+# asks for an input artifact's URI rather than its path in the container.
+INPUT_URI = "input_uri"
 
 
 class Resolver(ABC, Generic[T]):
@@ -49,6 +52,14 @@ class Resolver(ABC, Generic[T]):
         this; the portability check stops every other target before it renders."""
         raise NotImplementedError(f"step '{step.id}': one_of inputs are not supported")
 
+    def input_uri(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
+        """The artifact's URI in the target's store (s3://, gs://), where its path in the
+        container is not one: what a service outside the task reads (KServe's
+        storageUri). Never written in a spec: a backend's own task asks for it with a
+        placeholder of root ``input_uri`` (``INPUT_URI``). By default the artifact's
+        reference as ``input_artifact`` spells it (already a URI on Airflow)."""
+        return self.input_artifact(step, inp, source)
+
     @abstractmethod
     def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> T:
         """``${inputs.X}`` where X is another step's parameter or metrics output."""
@@ -79,6 +90,11 @@ def resolve(step: ir.Step, seg: ir.Placeholder, resolver: Resolver[T]) -> T:
     if seg.root == "item":
         return resolver.item(step) if seg.name is None else resolver.item_key(step, seg.name)
     name = str(seg.name)
+    if seg.root == INPUT_URI:
+        inp = step.input(name)
+        if inp is None or not isinstance(inp.source, ir.ArtifactRef):
+            raise KeyError(f"step '{step.id}' has no artifact input '{name}'")
+        return resolver.input_uri(step, inp, inp.source)
     if seg.root == "params":
         return resolver.param(step, name)
     if seg.root == "hyperparameters":

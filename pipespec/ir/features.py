@@ -62,6 +62,7 @@ class Feature(str, Enum):
     HYPERPARAMETERS_OWN_COMMAND = "hyperparameters of a step that runs its own command"
     INGEST_SOURCE_OWN_COMMAND = "ingest source of a step that runs its own command"
     DEPLOY_ENDPOINT = "deploy to an endpoint"
+    DEPLOY_OWN_COMMAND = "deploy to an endpoint by the step's own command"
     MONITOR_DRIFT = "monitor: drift threshold"
     MONITOR_SCHEDULE = "monitor with its own schedule"
     REGISTER_MODEL = "register: a model version in a model registry"
@@ -143,6 +144,12 @@ def _reads_output(step: Step, parameter: bool) -> bool:
     )
 
 
+def _writes_code(step: Step) -> bool:
+    """The step has a command or a script of the user's own (not one of pipespec's)."""
+    script = step.script
+    return bool(step.command) or (script is not None and not script.name.startswith("pipespec:"))
+
+
 def _model_fields_own_command(step: Step) -> bool:
     """A register, batch_predict or deploy whose own command is not given the kind's model
     fields (registry group and approval, kept columns, the serving image to deploy)."""
@@ -199,7 +206,12 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.INGEST_SOURCE_OWN_COMMAND: lambda s: (
             s.kind == "ingest" and runs_own_code(s) and "source" in s.details
         ),
-        Feature.DEPLOY_ENDPOINT: lambda s: s.kind == "deploy" and "endpoint" in s.details,
+        Feature.DEPLOY_ENDPOINT: lambda s: (
+            s.kind == "deploy" and "endpoint" in s.details and not _writes_code(s)
+        ),
+        Feature.DEPLOY_OWN_COMMAND: lambda s: (
+            s.kind == "deploy" and "endpoint" in s.details and _writes_code(s)
+        ),
         Feature.MONITOR_DRIFT: lambda s: s.kind == "monitor" and "drift" in s.details,
         Feature.MONITOR_SCHEDULE: lambda s: s.kind == "monitor" and bool(s.details.get("schedule")),
         Feature.REGISTER_MODEL: lambda s: s.kind == "register",

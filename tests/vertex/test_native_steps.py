@@ -61,11 +61,14 @@ def test_a_deploy_without_a_command_compiles_for_vertex(tmp_path: Path) -> None:
     assert job["template"] == "nocmd.yaml"
 
 
-@pytest.mark.parametrize("target", ["kubeflow", "all"])
+@pytest.mark.parametrize("target", ["airflow", "all"])
 def test_targets_that_run_a_command_still_need_one(tmp_path: Path, target: str) -> None:
+    # Kubeflow, and Airflow's pods, deploy with KServe now; Airflow's local operator runs
+    # on the worker, outside the cluster, so it still needs the step's command.
     # SageMaker also deploys natively; it needs its role and region for `all`.
     aws = '  sagemaker: {role_arn: "arn:aws:iam::123456789012:role/p", region: eu-west-1}\n'
-    code, out = _compile(tmp_path, SPEC + "targets:\n" + aws, target)
+    local = "  airflow: {operator: local}\n"
+    code, out = _compile(tmp_path, SPEC + "targets:\n" + aws + local, target)
     assert code == 1
     assert out.count("error[PS500]: step 'deploy' is incomplete") == 1, out  # once, not per target
     assert not (tmp_path / "out" / "vertex").exists()

@@ -165,8 +165,14 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         _EMULATED, f"the source is not passed to the task; {_RUNS_ONCE}"
     ),
     Feature.DEPLOY_ENDPOINT: Capability(
+        _NATIVE,
+        "a KServe InferenceService (or a Seldon Core SeldonDeployment with `serving: "
+        "seldon`) from the model's framework or serving image, with the endpoint's "
+        "replicas and the step's resources, applied by a task that waits until it is Ready",
+    ),
+    Feature.DEPLOY_OWN_COMMAND: Capability(
         _EMULATED,
-        f"the endpoint is not passed to the task (Airflow has no construct for it); {_RUNS_ONCE}",
+        f"the endpoint is not passed to the task; {_RUNS_ONCE}",
     ),
     Feature.MONITOR_DRIFT: Capability(
         _EMULATED,
@@ -230,6 +236,11 @@ _LOCAL: Mapping[Feature, Capability] = {
     ),
     Feature.TOLERATIONS: Capability(
         _EMULATED, "operator: local runs on the worker: the tolerations are not used"
+    ),
+    Feature.DEPLOY_ENDPOINT: Capability(
+        _UNSUPPORTED,
+        "operator: local runs on the worker, outside the cluster: deploying to KServe or "
+        "Seldon needs operator: kubernetes (or a command of the step's own)",
     ),
     Feature.SERVICE_ACCOUNT: Capability(
         _EMULATED, "operator: local runs as the worker: the service account is not used"

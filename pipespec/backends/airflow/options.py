@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from pipespec.backends.base import Options
+from pipespec.backends.kubeflow.options import DEFAULT_HELPER_IMAGE, HelperImage, Serving
 
 # Airflow refuses to import a DAG with a longer tag (TAG_MAX_LEN in airflow.models.dag).
 AIRFLOW_TAG_MAX = 100
@@ -46,3 +47,7 @@ class AirflowOptions(Options):
     kubernetes_conn_id: str | None = None
     start_date: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
     tags: list[AirflowTag] | None = None
+    # A deploy step with an endpoint and no command (operator: kubernetes): the resource
+    # that serves its model, applied by a pod of pipespec's in helper_image.
+    serving: Serving = "kserve"
+    helper_image: HelperImage = DEFAULT_HELPER_IMAGE

@@ -128,6 +128,10 @@ class KfpResolver(Resolver[str]):
         self.iface.take_channel(inp.name, channel)
         return f"{{{{$.inputs.artifacts['{inp.name}'].path}}}}"
 
+    def input_uri(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> str:
+        self.input_artifact(step, inp, source)  # the same input, declared once
+        return f"{{{{$.inputs.artifacts['{inp.name}'].uri}}}}"
+
     def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> str:
         self.iface.take_channel(inp.name, self.build.output_channel(source.step, source.output))
         return _param_placeholder(inp.name)

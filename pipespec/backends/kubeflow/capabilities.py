@@ -143,8 +143,14 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         _EMULATED, f"the source is not passed to the task; {_RUNS_ONCE}"
     ),
     Feature.DEPLOY_ENDPOINT: Capability(
+        _NATIVE,
+        "a KServe InferenceService (or a Seldon Core SeldonDeployment with `serving: "
+        "seldon`) from the model's framework or serving image, with the endpoint's "
+        "replicas and the step's resources, applied by a task that waits until it is Ready",
+    ),
+    Feature.DEPLOY_OWN_COMMAND: Capability(
         _EMULATED,
-        f"the endpoint is not passed to the task (no serving construct yet); {_RUNS_ONCE}",
+        f"the endpoint is not passed to the task; {_RUNS_ONCE}",
     ),
     Feature.MONITOR_DRIFT: Capability(
         _EMULATED,

@@ -6,7 +6,7 @@ targets a stock Kubeflow Pipelines install.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,9 @@ from pipespec.backends.base import Options
 # failing a run with a message): their code is pipespec's, inline; only Python is needed.
 DEFAULT_HELPER_IMAGE = "python:3.11-slim"
 DEFAULT_EXPERIMENT = "Default"
+# How a deploy step with an endpoint serves its model on a Kubernetes target: a KServe
+# InferenceService or a Seldon Core SeldonDeployment (docs/serving.md).
+Serving = Literal["kserve", "seldon"]
 # An image reference has no spaces or braces: `{{$...}}` here could be read by KFP's
 # driver (or Vertex) as a placeholder for the image. Both KFP targets take one.
 HelperImage = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")]
@@ -32,3 +35,5 @@ class KubeflowOptions(Options):
     # experiment, in a namespace on multi-user installs).
     experiment: Annotated[str, Field(min_length=1, max_length=128)] = DEFAULT_EXPERIMENT
     namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")] | None = None
+    # A deploy step with an endpoint and no command: the resource that serves its model.
+    serving: Serving = "kserve"

@@ -159,6 +159,11 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "a ModelStep (CreateModel), then the endpoint config and endpoint by the documented "
         "pattern",
     ),
+    Feature.DEPLOY_OWN_COMMAND: Capability(
+        _NATIVE,
+        "SageMaker's own Model, EndpointConfig and Endpoint steps deploy the model; the "
+        "step's own command is not run (a warning)",
+    ),
     Feature.MONITOR_DRIFT: Capability(
         _EMULATED,
         "a QualityCheckStep where the drift metric has a Model Monitor equivalent, else the "

@@ -207,7 +207,7 @@ def main(argv):
                 if folder:
                     os.makedirs(folder, exist_ok=True)
                 with open(opts["--url-file"], "w", encoding="utf-8") as handle:
-                    handle.write(address)
+                    handle.write(json.dumps(address))  # a value output is JSON
             return 0
         if state == "failed":
             stop("%s %s failed:\\n%s" % (kind, name, describe(obj)))

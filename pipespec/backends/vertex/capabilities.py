@@ -99,6 +99,11 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "targets.vertex.endpoints) and ModelDeployOp with the endpoint's machine and "
         "replicas; without a serving image the step's command runs instead (a warning)",
     ),
+    Feature.DEPLOY_OWN_COMMAND: Capability(
+        _NATIVE,
+        "Vertex's services deploy the model as for a deploy without a command; the step's "
+        "own command is not run (a warning), unless deploy is in container_kinds",
+    ),
     Feature.MONITOR_DRIFT: Capability(
         _EMULATED,
         "GCPC 2.22 has no model monitoring component: the step runs its command as a "

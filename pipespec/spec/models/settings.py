@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from pipespec.spec.models.tracking import Tracking
 from pipespec.spec.models.values import (
     Accelerator,
     Cpu,
@@ -20,7 +21,6 @@ from pipespec.spec.models.values import (
     Model,
     _error,
 )
-from pipespec.spec.models.tracking import Tracking
 from pipespec.spec.patterns import pattern_problem
 
 # --- run-time parameters -------------------------------------------------------------
