@@ -42,7 +42,7 @@ def test_showcase_features_and_the_steps_that_use_them() -> None:
         F.HYPERPARAMETERS_OWN_COMMAND: ["train"],
         F.INGEST_SOURCE_OWN_COMMAND: ["ingest"],
         F.DEPLOY_OWN_COMMAND: ["deploy"],  # the showcase deploys with its own command
-        F.MONITOR_DRIFT: ["monitor"],
+        F.MONITOR_DRIFT_OWN_COMMAND: ["monitor"],  # the showcase monitors with its own command
         F.MONITOR_SCHEDULE: ["monitor"],
     }
 

@@ -64,6 +64,7 @@ class Feature(str, Enum):
     DEPLOY_ENDPOINT = "deploy to an endpoint"
     DEPLOY_OWN_COMMAND = "deploy to an endpoint by the step's own command"
     MONITOR_DRIFT = "monitor: drift threshold"
+    MONITOR_DRIFT_OWN_COMMAND = "monitor: drift threshold of the step's own command"
     MONITOR_SCHEDULE = "monitor with its own schedule"
     REGISTER_MODEL = "register: a model version in a model registry"
     BATCH_PREDICT = "batch_predict: predictions for a dataset"
@@ -212,7 +213,12 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.DEPLOY_OWN_COMMAND: lambda s: (
             s.kind == "deploy" and "endpoint" in s.details and _writes_code(s)
         ),
-        Feature.MONITOR_DRIFT: lambda s: s.kind == "monitor" and "drift" in s.details,
+        Feature.MONITOR_DRIFT: lambda s: (
+            s.kind == "monitor" and "drift" in s.details and not _writes_code(s)
+        ),
+        Feature.MONITOR_DRIFT_OWN_COMMAND: lambda s: (
+            s.kind == "monitor" and "drift" in s.details and _writes_code(s)
+        ),
         Feature.MONITOR_SCHEDULE: lambda s: s.kind == "monitor" and bool(s.details.get("schedule")),
         Feature.REGISTER_MODEL: lambda s: s.kind == "register",
         Feature.BATCH_PREDICT: lambda s: s.kind == "batch_predict",

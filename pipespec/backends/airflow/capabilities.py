@@ -175,6 +175,12 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         f"the endpoint is not passed to the task; {_RUNS_ONCE}",
     ),
     Feature.MONITOR_DRIFT: Capability(
+        _NATIVE,
+        "pipespec's standard drift check (pipespec:drift: PSI, KS, Jensen-Shannon or "
+        "chi-squared per feature against the threshold) as a task: a report folder and a metrics "
+        "output a `when:` can gate retraining on",
+    ),
+    Feature.MONITOR_DRIFT_OWN_COMMAND: Capability(
         _EMULATED,
         "the drift threshold is not passed to the task (Airflow has no construct for it); "
         "the step's command must compute the drift itself",

@@ -165,9 +165,16 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "step's own command is not run (a warning)",
     ),
     Feature.MONITOR_DRIFT: Capability(
+        _NATIVE,
+        "pipespec's standard drift check (pipespec:drift: PSI, KS, Jensen-Shannon or "
+        "chi-squared per feature against the threshold) as a Processing job: a report "
+        "folder and a metrics output a `when:` can gate retraining on",
+    ),
+    Feature.MONITOR_DRIFT_OWN_COMMAND: Capability(
         _EMULATED,
-        "a QualityCheckStep where the drift metric has a Model Monitor equivalent, else the "
-        "step's command as a processing job",
+        "no SageMaker pipeline step computes PSI or KS drift (QualityCheckStep is Model "
+        "Monitor's statistics-and-constraints check): the step's command runs as a "
+        "Processing job, which must compute the drift itself",
     ),
     Feature.MONITOR_SCHEDULE: Capability(
         _EMULATED, "the step runs once per pipeline run, not on its own schedule"

@@ -55,7 +55,7 @@ def _entries(ctx: Context, step: ir.Step) -> list[dict[str, Any]]:
         return serving.deploy_steps(ctx, step)
     if step.kind == "batch_predict":
         return serving.batch_predict_steps(ctx, step)
-    if step.kind == "monitor":
+    if step.kind == "monitor" and _own_command(step):
         ctx.warn(step, models.monitor_note(step))
     return [processing_step(ctx, step, _instance(ctx, step))]
 

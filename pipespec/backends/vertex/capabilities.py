@@ -105,6 +105,12 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "own command is not run (a warning), unless deploy is in container_kinds",
     ),
     Feature.MONITOR_DRIFT: Capability(
+        _NATIVE,
+        "pipespec's standard drift check (pipespec:drift: PSI, KS, Jensen-Shannon or "
+        "chi-squared per feature against the threshold) as a container task: a report "
+        "folder and a metrics output a `when:` can gate retraining on",
+    ),
+    Feature.MONITOR_DRIFT_OWN_COMMAND: Capability(
         _EMULATED,
         "GCPC 2.22 has no model monitoring component: the step runs its command as a "
         "container task, which must compute the drift itself",
