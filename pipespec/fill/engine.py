@@ -80,6 +80,26 @@ def missing_fields(step: models.StepBase, defaults: models.Defaults) -> list[str
     return sorted({*shortfall.missing, *(["command"] if shortfall.runnable else [])})
 
 
+def served_by_targets(step: models.StepBase) -> bool:
+    """A deploy to an endpoint of a model another step makes, with no code of its own:
+    every target's own serving deploys it (KServe or Seldon on the Kubernetes targets,
+    Vertex's and SageMaker's services), so fill has nothing to write; compile says where
+    a target cannot (Airflow's local operator)."""
+    from pipespec.spec.references import ArtifactRef, BadReference, parse_input
+
+    model = (step.inputs or {}).get("model") if step_kind(step) == "deploy" else None
+    try:
+        from_a_step = isinstance(model, str) and isinstance(parse_input(model), ArtifactRef)
+    except BadReference:
+        from_a_step = False
+    return (
+        from_a_step
+        and getattr(step, "endpoint", None) is not None
+        and step.command is None
+        and step.script is None
+    )
+
+
 # --- context and hashing ------------------------------------------------------------------
 
 
@@ -172,7 +192,11 @@ def apply_fill(vspec: ValidatedSpec, *, locked: bool) -> FillResult:
     defaults = spec.defaults or models.Defaults()
     diags: list[Diagnostic] = []
     info = FillInfo()
-    needy = {sid: step for sid, step in vspec.steps.items() if missing_fields(step, defaults)}
+    needy = {
+        sid: step
+        for sid, step in vspec.steps.items()
+        if missing_fields(step, defaults) and not served_by_targets(step)
+    }
     if not needy:
         return FillResult(vspec, info, diags)
     from pipespec.fill.catalog import load_catalog
@@ -335,7 +359,7 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
     pending: list[tuple[str, models.StepBase, str]] = []
     for sid, step in vspec.steps.items():
         missing = missing_fields(step, defaults)
-        if not missing:
+        if not missing or served_by_targets(step):
             continue
         fresh = step_hash(step_context(vspec, sid, step), catalog.version)
         entry = old.steps.get(sid) if old is not None else None

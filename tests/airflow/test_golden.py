@@ -133,13 +133,14 @@ def test_what_airflow_cannot_express_is_said_not_dropped() -> None:
 
     result = render_target("airflow", pipeline_of(example_spec("showcase")))
     said = {(d.span.line if d.span else 0, d.message.split(";")[0]) for d in result.diagnostics}
-    assert (50, "step 'tune' uses tune with the step's own command") in said
-    assert (78, "step 'deploy' uses deploy to an endpoint by the step's own command") in said
+    assert (51, "step 'tune' uses tune with the step's own command") in said
     # Their own commands get no hyperparameters and do the ingest themselves.
-    assert (64, "step 'train' uses hyperparameters of a step that runs its own command") in said
-    assert (30, "step 'ingest' uses ingest source of a step that runs its own command") in said
-    assert (84, "step 'monitor' uses monitor with its own schedule") in said
+    assert (65, "step 'train' uses hyperparameters of a step that runs its own command") in said
+    assert (31, "step 'ingest' uses ingest source of a step that runs its own command") in said
+    assert (85, "step 'monitor' uses monitor with its own schedule") in said
     assert all(d.code == "PS606" and d.severity.value == "warning" for d in result.diagnostics)
-    deploy = next(d for d in result.diagnostics if "deploy to an endpoint" in d.message)
-    assert "sagemaker" in (deploy.hint or "")  # a target whose services deploy it anyway
+    # The deploy (no command: KServe) and the drift check (pipespec's) are Airflow's own.
+    assert not any((line in (80, 85) and "drift" in m) or "deploy" in m for line, m in said)
+    train = next(d for d in result.diagnostics if "hyperparameters of a step" in d.message)
+    assert "sagemaker" in (train.hint or "")  # a target that passes them natively
     assert result.files  # warnings only: the DAG is rendered

@@ -54,8 +54,10 @@ def test_fill_then_compile_offline(churn: Path, monkeypatch: pytest.MonkeyPatch)
         code, out, err = fill("churn/pipeline.yaml", fake)
     assert code == 0, err
     assert fake.calls == 2  # clean and features; the catalog fills the rest
-    assert "wrote churn/pipeline.lock.json (5 filled step(s): " in out
-    assert "clean, evaluate, features, ingest, train)" in out
+    # The catalog fills the monitor too (pipespec's drift check); the deploy is the
+    # targets' own serving: nothing to fill.
+    assert "wrote churn/pipeline.lock.json (6 filled step(s): " in out
+    assert "clean, evaluate, features, ingest, monitor, train)" in out
     assert "LLM 2 request(s)" in out
     lock = json.loads((churn / "pipeline.lock.json").read_text())
     assert lock["steps"]["clean"]["model"] == MODEL
@@ -87,7 +89,7 @@ def test_second_fill_reuses_the_lock_without_calling_the_llm(churn: Path) -> Non
 
 def test_locked_compile_fails_on_a_missing_or_stale_lock(churn: Path) -> None:
     code, _, err = run("compile", "churn/pipeline.yaml", "--target", "airflow", "--locked")
-    assert code == 1 and err.count("error[PS501]") == 5
+    assert code == 1 and err.count("error[PS501]") == 6
     with FakeOpenAI(answer_by_step) as fake:
         code, out, err = fill("churn/pipeline.yaml", fake)
     # A fill that failed (for any reason) shows up below as PS501, not PS502: say why here.

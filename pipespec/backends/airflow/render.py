@@ -34,8 +34,9 @@ from pipespec.backends.airflow.context import (
 from pipespec.backends.airflow.dag import common_kwargs, dag_kwargs, edges
 from pipespec.backends.airflow.fanout import foreach_tasks, tuned_tasks
 from pipespec.backends.airflow.operators import k8s_kwargs, local_kwargs
+from pipespec.backends.airflow.options import AirflowOptions
 from pipespec.backends.airflow.pycode import DagView, TaskView, environment
-from pipespec.diagnostics import has_errors
+from pipespec.diagnostics import Diagnostic, has_errors
 
 __all__ = ["is_mapped", "natively_tuned", "render_dag", "render_text"]
 
@@ -90,8 +91,50 @@ def render_dag(pipeline: ir.Pipeline, settings: Mapping[str, Any] | None = None)
     """The DAG file for ``pipeline``; ``settings`` default to its ``targets.airflow``."""
     if settings is None:
         settings = ir.thaw(pipeline.targets.get(TARGET, ir.FrozenMap()))
+    pipeline, notes = native_deploys(pipeline, AirflowOptions.model_validate(dict(settings)))
+    if has_errors(notes):
+        return RenderResult({}, notes)
     ctx = Context(pipeline, settings)
     text = render_text(ctx)
-    if has_errors(ctx.diags):
-        return RenderResult({}, ctx.diags)
-    return RenderResult({dag_path(pipeline): text}, ctx.diags)
+    diags = [*notes, *ctx.diags]
+    if has_errors(diags):
+        return RenderResult({}, diags)
+    return RenderResult({dag_path(pipeline): text}, diags)
+
+
+def native_deploys(
+    pipeline: ir.Pipeline, options: AirflowOptions
+) -> tuple[ir.Pipeline, list[Diagnostic]]:
+    """Each deploy step with an endpoint and no command as a pod of pipespec's that
+    applies its serving resource (``native_deploy``); where Airflow cannot, why."""
+    from pipespec.backends.native_deploy import serves_natively, with_native_deploys
+
+    served = [s for s in pipeline.steps if serves_natively(s)]
+    if not served:
+        return pipeline, []
+    if options.operator != "kubernetes":
+        return pipeline, [
+            Diagnostic(
+                "PS600",
+                f"step '{step.id}' deploys its model with KServe or Seldon, which needs "
+                "operator: kubernetes (a local task runs on the worker, outside the cluster)",
+                step.span,
+                "set targets.airflow.operator: kubernetes, or give the step a command",
+            )
+            for step in served
+        ]
+    if "://" not in (options.artifact_root or ""):
+        # KServe and Seldon read the model from storage: without an artifact_root of a
+        # storage URI, the model a pod wrote stays in that pod.
+        return pipeline, [
+            Diagnostic(
+                "PS600",
+                f"step '{step.id}' deploys a model that KServe or Seldon must read from "
+                "storage, and artifacts stay inside each pod without "
+                "targets.airflow.artifact_root",
+                step.span,
+                "set targets.airflow.artifact_root to an s3:// or gs:// URI",
+            )
+            for step in served
+        ]
+    return with_native_deploys(pipeline, options.serving, options.namespace, options.helper_image)
