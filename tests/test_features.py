@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipespec import ir
+from pipespec.backends.native_deploy import serves_natively
 from pipespec.ir.features import Feature, features_used
 from tests.airflow.helpers import COMPLETE_EXAMPLES, example_spec, pipeline_of
 
@@ -18,11 +19,15 @@ def _ids(found: dict[Feature, list[ir.Step]]) -> dict[Feature, list[str]]:
 
 
 def test_showcase_features_and_the_steps_that_use_them() -> None:
-    used = _ids(features_used(pipeline_of(example_spec("showcase")), "airflow"))
-    every_step = ["ingest", "features", "split", "tune", "train", "evaluate", "deploy"]
-    every_step += ["monitor", "notify"]
+    pipeline = pipeline_of(example_spec("showcase"))
+    used = _ids(features_used(pipeline, "airflow"))
+    every_step = [s.id for s in pipeline.steps]
+    own = ["ingest", "features", "split", "tune", "train", "evaluate", "notify"]
     assert used == {
-        F.CONTAINER_STEP: every_step,
+        # The deploy runs no code of its own (each target's serving deploys it); the
+        # monitor runs pipespec's drift check.
+        F.CONTAINER_STEP: own,
+        F.SCRIPT_STEP: ["monitor"],
         F.PARAMS: [],
         F.PARAM_CONSTRAINTS: [],
         F.SCHEDULE: [],
@@ -41,9 +46,10 @@ def test_showcase_features_and_the_steps_that_use_them() -> None:
         F.TUNE_OWN_COMMAND: ["tune"],
         F.HYPERPARAMETERS_OWN_COMMAND: ["train"],
         F.INGEST_SOURCE_OWN_COMMAND: ["ingest"],
-        F.DEPLOY_OWN_COMMAND: ["deploy"],  # the showcase deploys with its own command
-        F.MONITOR_DRIFT_OWN_COMMAND: ["monitor"],  # the showcase monitors with its own command
+        F.DEPLOY_ENDPOINT: ["deploy"],
+        F.MONITOR_DRIFT: ["monitor"],
         F.MONITOR_SCHEDULE: ["monitor"],
+        F.SERVING_IMAGE: ["train"],
     }
 
 
@@ -62,9 +68,11 @@ def test_steps_come_in_pipeline_order_and_features_in_enum_order(name: str) -> N
     assert list(found) == [f for f in Feature if f in found]
     for steps in found.values():
         assert [order[s.id] for s in steps] == sorted(order[s.id] for s in steps)
-    # Every step is either a container step or a script step.
+    # Every step is a container step or a script step, or a deploy the targets' own
+    # serving runs (no code of its own).
     runs = {s.id for f in (F.CONTAINER_STEP, F.SCRIPT_STEP) for s in found.get(f, [])}
-    assert runs == set(order)
+    served = {s.id for s in pipeline.steps if serves_natively(s)}
+    assert runs | served == set(order) and not runs & served
 
 
 SPEC = """\

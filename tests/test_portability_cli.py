@@ -34,7 +34,8 @@ def test_explain_target_as_json_names_every_feature_with_its_steps() -> None:
     rows = {row["feature"]: row for row in report["features"]}
     assert report["target"] == "airflow"
     assert rows["condition"]["steps"] == ["deploy"] and rows["condition"]["support"] == "native"
-    assert rows["deploy_own_command"]["support"] == "emulated"  # the showcase runs its own
+    assert rows["deploy_endpoint"]["support"] == "native"  # KServe, applied by a pod
+    assert rows["tune_own_command"]["support"] == "emulated"
     assert all(row["how"] for row in report["features"])
 
 

@@ -45,7 +45,12 @@ def register_args(filler: _Filler) -> list[str]:
     if "metrics" in (step.inputs or {}):
         args += ["--metrics", "${inputs.metrics}"]
     if step.description is not None:
-        args += ["--description", step.description]
+        # Free text: one that starts with "-" would read as an option to argparse (and to
+        # the contract check), so it is attached to its flag.
+        if step.description.startswith("-"):
+            args += [f"--description={step.description}"]
+        else:
+            args += ["--description", step.description]
     parent = getattr(step, "parent_model", None)
     if parent is not None:
         args += ["--parent-model", parent]
