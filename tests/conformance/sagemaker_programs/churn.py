@@ -6,8 +6,10 @@ jobs), train (a training job on the region's XGBoost image, on a T4 GPU instance
 (an XGBoostModel running pipespec's inference handler ``serve.py`` from a
 ``sourcedir.tar.gz``, an endpoint config named per execution, the endpoint
 ``churn-scorer``), and
-monitor after the deploy (the step's own command as a processing job: no pipeline step
-computes PSI drift)."""
+monitor after the deploy (pipespec's standard drift check ``drift.py`` on the region's
+scikit-learn image: PSI of the requests the endpoint logged under an S3 prefix against the
+training split, a ``report`` folder and a ``metrics`` value). Every job tracks to MLflow
+through the tracking server's and experiment's env."""
 
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
@@ -54,7 +56,11 @@ XGBOOST_IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:
 INSTANCE = "ml.m5.large"  # 2 CPUs, 4 GiB
 GPU_INSTANCE = "ml.g4dn.xlarge"  # one NVIDIA T4
 TIMEOUT_S = 7200
-ENV = {"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"}
+# tracking.mlflow: the server and the experiment, as MLflow's own env.
+ENV = {"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000", "MLFLOW_EXPERIMENT_NAME": "churn"}
+# The catalog's image for pipespec's standard scripts (here drift.py) in this region.
+SKLEARN_IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+REQUESTS = "s3://acme-ml/churn/requests/"  # where the endpoint's requests are logged
 DIGEST = "0" * 64  # code folders: not compared
 HYPERPARAMETERS = {
     "alpha": 0.0,
@@ -222,15 +228,17 @@ def _deploy(session, model_data):
 
 
 def _monitor(session, features, endpoint):
-    argv = ["python", "-m", "churn.monitor", "--baseline", in_path("baseline")]
-    argv += ["--endpoint", "churn-scorer", "--report", value_path("report")]
+    argv = ["python3", f"{CODE_DIR}/drift.py", "--baseline", in_path("baseline")]
+    argv += ["--current-log", in_path("log"), "--metric", "psi", "--threshold", "0.2"]
+    argv += ["--report", out_path("report"), "--metrics", value_path("metrics")]
+    inputs = [data_input("baseline", output_uri(features, "train")), data_input("log", REQUESTS)]
     return ProcessingStep(
         name="monitor",
-        step_args=_job(session, IMAGE, argv, env=ENV).run(
-            inputs=[data_input("baseline", output_uri(features, "train"))],
-            outputs=[data_output(BUCKET, NAME, "monitor", "report")],
+        step_args=_job(session, SKLEARN_IMAGE, argv, env=ENV).run(
+            inputs=[*inputs, code_folder(BUCKET, DIGEST)],
+            outputs=[data_output(BUCKET, NAME, "monitor", o) for o in ("report", "metrics")],
         ),
-        property_files=[PropertyFile(name="report", output_name="report", path="report.json")],
+        property_files=[PropertyFile(name="metrics", output_name="metrics", path="metrics.json")],
         retry_policies=retries(2),
         depends_on=[endpoint],
     )

@@ -5,7 +5,11 @@ copy; tune, whose command takes no trial values, as one trial (``tune-trial-0``)
 pipespec's select step; train (a training job running its own command through the
 launcher, which reads the tune's metrics, on an L4 GPU instance); evaluate; deploy (Model,
 endpoint config, endpoint: two instances of medium) when the RMSE is low enough and not a
-full refresh; monitor after the deploy; notify after the monitor. Retries wait 5 minutes."""
+full refresh: a Model on the ``serving_image`` the train step names, which serves the
+model itself, so no inference handler ships with it); monitor after the deploy (pipespec's
+standard drift check ``drift.py`` on the region's scikit-learn image: PSI of today's raw
+data against the training split, a ``report`` folder and a ``metrics`` value); notify
+after the monitor. Retries wait 5 minutes."""
 
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
@@ -49,7 +53,9 @@ REGION = "us-east-1"
 BUCKET = "acme-forecast"
 ROLE = "arn:aws:iam::123456789012:role/forecast-pipelines"
 IMAGE = "ghcr.io/acme/forecast:2.0.1"
-SERVING_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+SERVING_IMAGE = "ghcr.io/acme/forecast-serving:2.0.1"  # the train step's serving_image
+# The catalog's image for pipespec's standard scripts (here drift.py) in this region.
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 INSTANCE = "ml.m5.large"  # 2 CPUs, 4 GiB (the smallest M5: 1 CPU, 2 GiB fits it)
 TIMEOUT_S = 3600
 ENV = {"LOG_LEVEL": "info"}
@@ -286,16 +292,21 @@ def _deploy(session, model_data):
     return [create, config, endpoint]
 
 
-def _monitor(session, split, endpoint):
-    argv = ["python", "-m", "forecast.monitor", "--baseline", in_path("baseline")]
-    argv += ["--report", value_path("report")]
+def _monitor(session, ingest, split, endpoint):
+    argv = ["python3", f"{CODE_DIR}/drift.py", "--baseline", in_path("baseline")]
+    argv += ["--current", in_path("current"), "--metric", "psi", "--threshold", "0.2"]
+    argv += ["--report", out_path("report"), "--metrics", value_path("metrics")]
+    inputs = [
+        data_input("baseline", output_uri(split, "train")),
+        data_input("current", output_uri(ingest, "raw")),
+    ]
     return ProcessingStep(
         name="monitor",
-        step_args=_job(session, argv, env=ENV).run(
-            inputs=[data_input("baseline", output_uri(split, "train"))],
-            outputs=_outputs("monitor", ["report"]),
+        step_args=_job(session, argv, image=SKLEARN_IMAGE, env=ENV).run(
+            inputs=[*inputs, code_folder(BUCKET, DIGEST)],
+            outputs=_outputs("monitor", ["report", "metrics"]),
         ),
-        property_files=[PropertyFile(name="report", output_name="report", path="report.json")],
+        property_files=[PropertyFile(name="metrics", output_name="metrics", path="metrics.json")],
         retry_policies=_retries(),
         depends_on=[endpoint],
     )
@@ -337,7 +348,7 @@ def build(session):
         ],
         if_steps=deploy,
     )
-    monitor = _monitor(session, split, deploy[-1])
+    monitor = _monitor(session, ingest, split, deploy[-1])
     return Pipeline(
         name=NAME,
         parameters=[regions, max_rmse, run_date, full_refresh],

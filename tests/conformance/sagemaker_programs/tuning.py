@@ -3,13 +3,14 @@ HyperparameterTuner over a scikit-learn framework estimator in script mode: pipe
 trial runner ``pipespec_trial.py`` from ``sourcedir.tar.gz``, which runs the catalog's
 train script with the trial's values and prints the objective for the metric regex;
 Bayesian, 8 jobs, 4 at a time); ``tune-best`` (a processing job reading the best job's
-output for its metrics and values); evaluate the best model; deploy it (an SKLearnModel
-running pipespec's inference handler ``serve.py`` from a ``sourcedir.tar.gz``, an endpoint
-config named per execution, the endpoint) under a ConditionStep on the RMSE."""
+output for its metrics and values); evaluate the best model; deploy it (a Model on the
+spec's own ``serving_image``, which serves the LightGBM model itself, so no inference
+handler ships with it; an endpoint config named per execution, the endpoint) under a
+ConditionStep on the RMSE."""
 
 from sagemaker.inputs import TrainingInput
+from sagemaker.model import Model
 from sagemaker.sklearn.estimator import SKLearn
-from sagemaker.sklearn.model import SKLearnModel
 from sagemaker.tuner import ContinuousParameter, HyperparameterTuner, IntegerParameter
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionLessThanOrEqualTo
@@ -47,6 +48,7 @@ REGION = "eu-west-1"
 BUCKET = default_bucket(REGION)
 IMAGE = "ghcr.io/acme/houses:0.3.0"
 SKLEARN_IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+SERVING_IMAGE = "ghcr.io/acme/houses-serving:0.3.0"  # the spec's serving_image
 # The catalog's scikit-learn image runs LightGBM once pipespec installs it at start.
 REQUIREMENTS = (
     "python3 -m pip install --quiet --no-input --disable-pip-version-check "
@@ -187,17 +189,10 @@ def _evaluate(session, split, model_data, metrics):
 def _deploy(session, model_data):
     from sagemaker.workflow.endpoint_step import EndpointConfigStep, EndpointStep
 
-    # The catalog's scikit-learn image imports pipespec's inference handler (serve.py) from
-    # sourcedir.tar.gz, with lightgbm from its requirements.txt, as the SDK's framework
-    # model ships an entry point.
-    model = SKLearnModel(
-        image_uri=SKLEARN_IMAGE,
-        model_data=model_data,
-        role=ROLE,
-        entry_point="serve.py",
-        source_dir=f"{code_uri(BUCKET, DIGEST)}/sourcedir.tar.gz",
-        framework_version="1.2-1",  # the SDK's; image_uri names the catalog's 1.9-0
-        sagemaker_session=session,
+    # The spec names the image that serves its LightGBM model: a plain Model of it, with
+    # no entry point (the image brings its own server).
+    model = Model(
+        image_uri=SERVING_IMAGE, model_data=model_data, role=ROLE, sagemaker_session=session
     )
     create = ModelStep(
         name="deploy-model",
