@@ -1,12 +1,19 @@
 """examples/churn as a kfp DSL program: ingest with the catalog's SQL script, the two
 transforms `pipespec fill` pinned in examples/churn/scripts, the catalog's xgboost train
-and evaluate on a GPU, and the deploy gated on the AUC, followed by the monitor."""
+and evaluate on a GPU, and the deploy gated on the AUC (pipespec's applier putting the
+model on a KServe InferenceService), followed by pipespec's drift check of the endpoint's
+logged requests."""
 
 from kfp import dsl, kubernetes
 
 from tests.conformance.kfp_programs.common import (
+    APPLIER_PROGRAM,
+    HELPER_IMAGE,
+    MODEL_URI_MARKER,
     SCRIPT_RUNNER,
     example_script,
+    inference_service,
+    set_env,
     standard_script,
 )
 
@@ -14,6 +21,7 @@ IMAGE = "ghcr.io/acme/churn:1.4.2"
 CATALOG_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-cpu"
 # The train step asks for a T4: the catalog's GPU build of the same image.
 CATALOG_GPU_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-gpu"
+MLFLOW = {"MLFLOW_EXPERIMENT_NAME": "churn", "MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"}
 HYPERPARAMETERS = (
     '{"alpha":0.0,"colsample_bytree":0.8,"eta":0.1,"eval_metric":"logloss","lambda":1.0,'
     '"max_depth":6,"min_child_weight":1.0,"num_round":200,"objective":"binary:logistic",'
@@ -111,44 +119,59 @@ def evaluate(
 
 
 @dsl.container_component
-def deploy(model: dsl.Input[dsl.Model]):
+def deploy(model: dsl.Input[dsl.Model], endpoint: dsl.OutputPath(str)):
     return dsl.ContainerSpec(
-        image=IMAGE,
+        image=HELPER_IMAGE,
         command=[
-            "python",
-            "-m",
-            "churn.deploy",
-            "--model",
-            model.path,
-            "--endpoint",
-            "churn-scorer",
+            "python3",
+            "-c",
+            APPLIER_PROGRAM,
+            "--model-uri",
+            model.uri,
+            "--url-file",
+            endpoint,
         ],
     )
 
 
+# The endpoint's xgboost model, served by KServe's predictive server (its sklearn format).
+SERVING = inference_service(
+    "deploy",
+    "churn-scorer",
+    {
+        "minReplicas": 1,
+        "maxReplicas": 4,
+        "model": {
+            "modelFormat": {"name": "sklearn"},
+            "runtime": "kserve-predictiveserver",
+            "storageUri": MODEL_URI_MARKER,
+            "resources": {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}},
+        },
+    },
+)
+
+
+# pipespec's drift check: the requests the endpoint logged against the training data.
 @dsl.container_component
-def monitor(baseline: dsl.Input[dsl.Dataset], report: dsl.OutputPath(dict)):
+def monitor(
+    baseline: dsl.Input[dsl.Dataset],
+    log: str,
+    report: dsl.Output[dsl.Artifact],
+    metrics: dsl.OutputPath(dict),
+):
     return dsl.ContainerSpec(
-        image=IMAGE,
-        command=[
-            "python",
-            "-m",
-            "churn.monitor",
-            "--baseline",
-            baseline.path,
-            "--endpoint",
-            "churn-scorer",
-            "--report",
-            report,
-        ],
-    )
+        image=CATALOG_IMAGE,
+        command=["sh", "-c", SCRIPT_RUNNER, standard_script("drift")],
+        args=["--baseline", baseline.path, "--current-log", log, "--metric", "psi",
+              "--threshold", "0.2", "--report", report.path, "--metrics", metrics],
+    )  # fmt: skip
 
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """defaults: retries 2, timeout 2h, 2 CPUs and 4Gi, the MLflow server in env."""
+    """defaults: retries 2, timeout 2h, 2 CPUs and 4Gi, MLflow (tracking.mlflow) in env."""
     task.set_retry(num_retries=2, backoff_max_duration="21600s")  # 3 tries x 2h
     task.set_cpu_request("2").set_memory_request("4Gi").set_memory_limit("4Gi")
-    task.set_env_variable("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
+    set_env(task, MLFLOW)
     kubernetes.set_timeout(task, 7200)
     return task
 
@@ -172,7 +195,8 @@ def pipeline(min_auc: float = 0.82, regions: list = ["eu", "us"], day: str = "20
     kubernetes.add_toleration(trainer, key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")
     scores = _step(evaluate(model=trainer.outputs["model"], test=split.outputs["test"]))
     with dsl.If(scores.outputs["metrics_auc"] >= min_auc):
-        deployed = _step(deploy(model=trainer.outputs["model"]))
+        deployed = set_env(_step(deploy(model=trainer.outputs["model"])), SERVING)
         # `after: [deploy]`: inside the dsl.If, where kfp lets it wait for the deploy
         # (kfp_normal_form._gate_after_conditions).
-        _step(monitor(baseline=split.outputs["train"])).after(deployed)
+        log = "s3://acme-ml/churn/requests/"
+        _step(monitor(baseline=split.outputs["train"], log=log)).after(deployed)

@@ -1,11 +1,12 @@
 """What the DSL programs share: pipespec's fixed helper programs (drawing a tune step's
-trials, picking the best trial, failing a run), the scripts steps ship inline, and the
-two shell wrappers pipespec runs them with.
+trials, picking the best trial, failing a run, applying a KServe InferenceService), the
+scripts steps ship inline, and the two shell wrappers pipespec runs them with.
 
 The helper programs are pipespec's own constants, not a mapping choice, so they are read
-from ``pipespec/backends/kfp_ir/helpers.py`` and ``pipespec/backends/trials.py`` (read, not
-imported: pipespec is not installed in the kfp venv) rather than copied; the scripts are
-the files the examples pin (``examples/*/scripts``) and the catalog's standard scripts.
+from ``pipespec/backends/kfp_ir/helpers.py``, ``pipespec/backends/trials.py`` and
+``pipespec/backends/serving_k8s/`` (read, not imported: pipespec is not installed in the
+kfp venv) rather than copied; the scripts are the files the examples pin
+(``examples/*/scripts``) and the catalog's standard scripts.
 """
 
 import ast
@@ -28,8 +29,9 @@ SCRIPT_RUNNER = (
 ENV_RUNNER = 'while [ "$1" != "--" ]; do export "$1"; shift; done; shift; exec "$@"'
 
 
-def _helper_constants() -> dict[str, str]:
-    path = ROOT / "pipespec" / "backends" / "kfp_ir" / "helpers.py"
+def _constants(*parts: str) -> dict[str, str]:
+    """The module-level string constants of ``pipespec/backends/<parts>``."""
+    path = ROOT.joinpath("pipespec", "backends", *parts)
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: dict[str, str] = {}
     for node in tree.body:
@@ -40,7 +42,7 @@ def _helper_constants() -> dict[str, str]:
     return found
 
 
-_CONSTANTS = _helper_constants()
+_CONSTANTS = _constants("kfp_ir", "helpers.py")
 # The trial sampler is shared with Airflow's DAG files: pipespec/backends/trials.py, a
 # module that imports nothing, run here where pipespec is not installed.
 TRIALS_PROGRAM = str(
@@ -48,6 +50,10 @@ TRIALS_PROGRAM = str(
 )
 BEST_PROGRAM = _CONSTANTS["BEST_PROGRAM"]
 FAIL_PROGRAM = _CONSTANTS["FAIL_PROGRAM"]
+# A deploy with no command of its own: pipespec's applier applies the serving resource
+# (JSON in PIPESPEC_MANIFEST, the model's URI where the marker stands) and waits for it.
+APPLIER_PROGRAM = _constants("serving_k8s", "applier.py")["APPLIER_PROGRAM"]
+MODEL_URI_MARKER = _constants("serving_k8s", "common.py")["MODEL_URI_MARKER"]
 
 
 def example_script(example: str, name: str) -> str:
@@ -70,6 +76,22 @@ def trials_env(pipeline: str, step: str, space: dict[str, Any], trials: int) -> 
         "PIPESPEC_TRIALS": str(trials),
         "PIPESPEC_SEED": str(seed),
     }
+
+
+def inference_service(step: str, name: str, predictor: dict[str, Any]) -> dict[str, str]:
+    """The deploy task's env: the KServe InferenceService the applier applies, labelled
+    and annotated as pipespec's own (which step it serves)."""
+    resource = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": "pipespec"},
+            "annotations": {"pipespec.dev/step": step},
+        },
+        "spec": {"predictor": predictor},
+    }
+    return {"PIPESPEC_MANIFEST": json.dumps(resource)}
 
 
 def set_env(task: Any, env: dict[str, str]) -> Any:

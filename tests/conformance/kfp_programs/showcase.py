@@ -1,12 +1,25 @@
 """examples/showcase as a kfp DSL program: ingest with a secret, per-region features in a
 loop over a list parameter, a split after every region's features, tune and train on a
-GPU, the deploy gated on the RMSE and a flag, then the monitor and a notification."""
+GPU, the deploy gated on the RMSE and a flag (pipespec's applier putting the model on a
+KServe InferenceService in its serving image), then pipespec's drift check and a
+notification."""
 
 from kfp import dsl, kubernetes
 
-from tests.conformance.kfp_programs.common import ENV_RUNNER
+from tests.conformance.kfp_programs.common import (
+    APPLIER_PROGRAM,
+    ENV_RUNNER,
+    HELPER_IMAGE,
+    MODEL_URI_MARKER,
+    SCRIPT_RUNNER,
+    inference_service,
+    set_env,
+    standard_script,
+)
 
 IMAGE = "ghcr.io/acme/forecast:2.0.1"
+SERVING_IMAGE = "ghcr.io/acme/forecast-serving:2.0.1"
+CATALOG_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-cpu"
 NOTIFY = 'echo "done: run for $RUN_DATE" && curl -fsS -X POST "$SLACK_WEBHOOK" -d "{\\"text\\": \\"forecast ok\\"}"'  # noqa: E501
 
 
@@ -132,35 +145,58 @@ def evaluate(
 
 
 @dsl.container_component
-def deploy(model: dsl.Input[dsl.Model]):
+def deploy(model: dsl.Input[dsl.Model], endpoint: dsl.OutputPath(str)):
     return dsl.ContainerSpec(
-        image=IMAGE,
+        image=HELPER_IMAGE,
         command=[
-            "python",
-            "-m",
-            "forecast.deploy",
-            "--model",
-            model.path,
-            "--endpoint",
-            "demand-forecast",
+            "python3",
+            "-c",
+            APPLIER_PROGRAM,
+            "--model-uri",
+            model.uri,
+            "--url-file",
+            endpoint,
         ],
     )
 
 
+# The serving image the deploy names runs the model (KServe's custom container: the model's
+# URI in STORAGE_URI, where KServe's storage initializer reads it).
+SERVING = inference_service(
+    "deploy",
+    "demand-forecast",
+    {
+        "minReplicas": 2,
+        "maxReplicas": 8,
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": SERVING_IMAGE,
+                "env": [{"name": "STORAGE_URI", "value": MODEL_URI_MARKER}],
+                "resources": {
+                    "requests": {"cpu": "1", "memory": "2Gi"},
+                    "limits": {"memory": "2Gi"},
+                },
+            }
+        ],
+    },
+)
+
+
+# pipespec's drift check: today's data against the training data.
 @dsl.container_component
-def monitor(baseline: dsl.Input[dsl.Dataset], report: dsl.OutputPath(dict)):
+def monitor(
+    baseline: dsl.Input[dsl.Dataset],
+    current: dsl.Input[dsl.Dataset],
+    report: dsl.Output[dsl.Artifact],
+    metrics: dsl.OutputPath(dict),
+):
     return dsl.ContainerSpec(
-        image=IMAGE,
-        command=[
-            "python",
-            "-m",
-            "forecast.monitor",
-            "--baseline",
-            baseline.path,
-            "--report",
-            report,
-        ],
-    )
+        image=CATALOG_IMAGE,
+        command=["sh", "-c", SCRIPT_RUNNER, standard_script("drift")],
+        args=["--baseline", baseline.path, "--current", current.path, "--metric", "psi",
+              "--threshold", "0.2", "--report", report.path, "--metrics", metrics],
+    )  # fmt: skip
 
 
 @dsl.container_component
@@ -235,8 +271,9 @@ def pipeline(
     # `rmse <= max_rmse and not full_refresh`: dsl.If takes one comparison each.
     with dsl.If(scores.outputs["metrics_rmse"] <= max_rmse):  # noqa: SIM117
         with dsl.If(full_refresh == False):  # noqa: E712 (a pipeline channel, not a bool)
-            deployed = _step(deploy(model=model.outputs["model"]))
+            deployed = set_env(_step(deploy(model=model.outputs["model"])), SERVING)
             # `after:` a conditioned step: inside its dsl.If, where kfp lets them wait
             # (kfp_normal_form._gate_after_conditions).
-            watched = _step(monitor(baseline=data.outputs["train"])).after(deployed)
+            drift = monitor(baseline=data.outputs["train"], current=raw.outputs["raw"])
+            watched = _step(drift).after(deployed)
             _step(notify(run_date=run_date), retries=0).after(watched)

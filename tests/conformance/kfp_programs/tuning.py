@@ -1,20 +1,25 @@
 """examples/tuning as a kfp DSL program: LightGBM tuned with the catalog's standard train
 script over trials a helper task draws, the best trial picked by a helper task, the best
-model evaluated, and the deploy gated on its RMSE."""
+model evaluated, and the deploy gated on its RMSE (pipespec's applier putting the model on
+a KServe InferenceService in its serving image)."""
 
 from kfp import dsl, kubernetes
 
 from tests.conformance.kfp_programs.common import (
+    APPLIER_PROGRAM,
     BEST_PROGRAM,
     HELPER_IMAGE,
+    MODEL_URI_MARKER,
     SCRIPT_RUNNER,
     TRIALS_PROGRAM,
+    inference_service,
     set_env,
     standard_script,
     trials_env,
 )
 
 IMAGE = "ghcr.io/acme/houses:0.3.0"
+SERVING_IMAGE = "ghcr.io/acme/houses-serving:0.3.0"
 CATALOG_IMAGE = "public.ecr.aws/sagemaker/sagemaker-distribution:4.4.1-cpu"
 # pipeline.lock.json: the catalog's lightgbm regression search space and defaults.
 SPACE = {
@@ -141,19 +146,42 @@ def evaluate(
 
 
 @dsl.container_component
-def deploy(model: dsl.Input[dsl.Model]):
+def deploy(model: dsl.Input[dsl.Model], endpoint: dsl.OutputPath(str)):
     return dsl.ContainerSpec(
-        image=IMAGE,
+        image=HELPER_IMAGE,
         command=[
-            "python",
-            "-m",
-            "houses.deploy",
-            "--model",
-            model.path,
-            "--endpoint",
-            "house-prices",
+            "python3",
+            "-c",
+            APPLIER_PROGRAM,
+            "--model-uri",
+            model.uri,
+            "--url-file",
+            endpoint,
         ],
     )
+
+
+# The serving image the deploy names runs the model (KServe's custom container: the model's
+# URI in STORAGE_URI, where KServe's storage initializer reads it).
+SERVING = inference_service(
+    "deploy",
+    "house-prices",
+    {
+        "minReplicas": 1,
+        "maxReplicas": 2,
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": SERVING_IMAGE,
+                "env": [{"name": "STORAGE_URI", "value": MODEL_URI_MARKER}],
+                "resources": {
+                    "requests": {"cpu": "2", "memory": "4Gi"},
+                    "limits": {"memory": "4Gi"},
+                },
+            }
+        ],
+    },
+)
 
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
@@ -196,4 +224,4 @@ def pipeline(max_rmse: float = 50000.0):
     best.set_caching_options(False)
     scores = _step(evaluate(model=best.outputs["model"], test=data.outputs["test"]))
     with dsl.If(scores.outputs["metrics_rmse"] <= max_rmse):
-        _step(deploy(model=best.outputs["model"]))
+        set_env(_step(deploy(model=best.outputs["model"])), SERVING)

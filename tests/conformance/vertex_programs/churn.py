@@ -2,16 +2,12 @@
 the warehouse DSN read from Secret Manager, the two pinned transforms, the catalog's
 xgboost train as a custom job on an n1-standard-2 with a T4
 (create_custom_training_job_from_component), the evaluate, and, when the AUC passes,
-the model uploaded with its serving image and deployed to a new endpoint, then the
-monitor."""
-
-from typing import Any
+the model uploaded with its serving image and deployed to a new endpoint, then
+pipespec's drift check."""
 
 from google_cloud_pipeline_components.v1.custom_job import (
     create_custom_training_job_from_component,
 )
-from google_cloud_pipeline_components.v1.endpoint import EndpointCreateOp, ModelDeployOp
-from google_cloud_pipeline_components.v1.model import ModelUploadOp
 from kfp import dsl
 
 from tests.conformance.kfp_programs.common import (
@@ -19,14 +15,16 @@ from tests.conformance.kfp_programs.common import (
     example_script,
     standard_script,
 )
-from tests.conformance.vertex_programs.common import GCP, model_task, secret_command
+from tests.conformance.vertex_programs.common import GCP, endpoint_deploy, secret_command
 
 IMAGE = "ghcr.io/acme/churn:1.4.2"
 XGBOOST_IMAGE = "us-docker.pkg.dev/vertex-ai/training/xgboost-cpu.2-1:latest"
 XGBOOST_GPU_IMAGE = "us-docker.pkg.dev/vertex-ai/training/xgboost-gpu.2-1:latest"
 SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/xgboost-cpu.2-1:latest"
 WAREHOUSE = {"PIPESPEC_DATABASE_URL": "projects/acme/secrets/warehouse/versions/latest"}
-ENV = {"MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"}
+SKLEARN_IMAGE = "us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-6:latest"
+# tracking.mlflow: the server and the experiment, in every step's env.
+ENV = {"MLFLOW_EXPERIMENT_NAME": "churn", "MLFLOW_TRACKING_URI": "http://mlflow.internal:5000"}
 HYPERPARAMETERS = (
     '{"alpha":0.0,"colsample_bytree":0.8,"eta":0.1,"eval_metric":"logloss","lambda":1.0,'
     '"max_depth":6,"min_child_weight":1.0,"num_round":200,"objective":"binary:logistic",'
@@ -110,12 +108,20 @@ def evaluate(
     )
 
 
+# pipespec's drift check (in Vertex's scikit-learn image: pandas, numpy and scipy): the
+# requests the endpoint logged against the training data.
 @dsl.container_component
-def monitor(baseline: dsl.Input[dsl.Dataset], report: dsl.OutputPath(dict)):
+def monitor(
+    baseline: dsl.Input[dsl.Dataset],
+    log: str,
+    report: dsl.Output[dsl.Artifact],
+    metrics: dsl.OutputPath(dict),
+):
     return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-m", "churn.monitor", "--baseline", baseline.path,
-                 "--endpoint", "churn-scorer", "--report", report],
+        image=SKLEARN_IMAGE,
+        command=["sh", "-c", SCRIPT_RUNNER, standard_script("drift")],
+        args=["--baseline", baseline.path, "--current-log", log, "--metric", "psi",
+              "--threshold", "0.2", "--report", report.path, "--metrics", metrics],
     )  # fmt: skip
 
 
@@ -124,36 +130,11 @@ def _retry(task: dsl.PipelineTask) -> dsl.PipelineTask:
 
 
 def _step(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """defaults: retries 2 (of 2h), 2 CPUs and 4Gi, the MLflow server in env."""
+    """defaults: retries 2 (of 2h), 2 CPUs and 4Gi, MLflow (tracking.mlflow) in env."""
     _retry(task).set_cpu_request("2").set_memory_request("4Gi").set_memory_limit("4Gi")
     for name, value in ENV.items():
         task.set_env_variable(name, value)
     return task
-
-
-def _deploy(model: Any) -> dsl.PipelineTask:
-    """The deploy step: the model with its serving image, uploaded, on a new endpoint."""
-    container = model_task(model, SERVING_IMAGE, "deploy-model")
-    upload = (
-        ModelUploadOp(
-            **GCP,
-            display_name="churn-scorer",
-            unmanaged_container_model=container.outputs["container_model"],
-        )
-        .set_display_name("deploy-upload")
-        .set_caching_options(False)
-    )
-    endpoint = EndpointCreateOp(**GCP, display_name="churn-scorer")
-    endpoint.set_display_name("deploy-endpoint").set_caching_options(False)
-    deployed = ModelDeployOp(
-        endpoint=endpoint.outputs["endpoint"],
-        model=upload.outputs["model"],
-        dedicated_resources_machine_type="n1-standard-2",
-        dedicated_resources_min_replica_count=1,
-        dedicated_resources_max_replica_count=4,
-        traffic_split={"0": 100},
-    )
-    return _retry(deployed.set_display_name("deploy"))
 
 
 @dsl.pipeline(
@@ -175,5 +156,16 @@ def pipeline(min_auc: float = 0.82, regions: list = ["eu", "us"], day: str = "20
     )
     scores = _step(evaluate(model=trainer.outputs["model"], test=split.outputs["test"]))
     with dsl.If(scores.outputs["metrics_auc"] >= min_auc):
-        deployed = _deploy(trainer.outputs["model"])
-        _step(monitor(baseline=split.outputs["train"])).after(deployed)
+        # The model with its serving image, uploaded, on a new endpoint.
+        deployed = endpoint_deploy(
+            trainer.outputs["model"],
+            SERVING_IMAGE,
+            "churn-scorer",
+            GCP,
+            machine_type="n1-standard-2",
+            min_replica_count=1,
+            max_replica_count=4,
+        )
+        _retry(deployed)
+        log = "s3://acme-ml/churn/requests/"
+        _step(monitor(baseline=split.outputs["train"], log=log)).after(deployed)

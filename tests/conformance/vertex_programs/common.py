@@ -1,8 +1,9 @@
 """What the Vertex DSL programs share beyond ``kfp_programs/common.py``: pipespec's fixed
 Vertex helper programs (reading a secret from Secret Manager, installing a catalog image's
 missing packages, a tuning trial, a model's serving form, the best trial), and the one
-container component a GCPC user writes to hand a trained model to ModelUploadOp; the
-tuning job wrapped around a trial component, and the helper that reads its best trial.
+container component a GCPC user writes to hand a trained model to ModelUploadOp (and the
+upload, endpoint and deploy around it); the tuning job wrapped around a trial component,
+and the helper that reads its best trial.
 
 The helper programs are pipespec's own constants, so they are read from
 ``pipespec/backends/vertex/programs.py`` (parsed, not imported: pipespec is not installed
@@ -17,10 +18,12 @@ import yaml
 from google.cloud.aiplatform import hyperparameter_tuning as hpt
 from google.protobuf import json_format
 from google_cloud_pipeline_components.types.artifact_types import UnmanagedContainerModel
+from google_cloud_pipeline_components.v1.endpoint import EndpointCreateOp, ModelDeployOp
 from google_cloud_pipeline_components.v1.hyperparameter_tuning_job import (
     HyperparameterTuningJobRunOp,
     serialize_parameters,
 )
+from google_cloud_pipeline_components.v1.model import ModelUploadOp
 from kfp import components, dsl
 
 from tests.conformance.kfp_programs.common import ROOT
@@ -70,6 +73,30 @@ def model_task(model: Any, serving_image: str, name: str) -> dsl.PipelineTask:
     task.set_env_variable("PIPESPEC_SERVING_IMAGE", serving_image)
     task.set_caching_options(False)
     return task.set_display_name(name)
+
+
+def endpoint_deploy(
+    model: Any, serving_image: str, endpoint: str, gcp: dict[str, str], **machine: Any
+) -> dsl.PipelineTask:
+    """A deploy step: the model with its serving image, uploaded, on a new endpoint
+    (``<step>-model``, ``-upload``, ``-endpoint``, then the ModelDeployOp, ``deploy``);
+    ``machine``: ModelDeployOp's dedicated resources."""
+    container = model_task(model, serving_image, "deploy-model")
+    upload = ModelUploadOp(
+        **gcp,
+        display_name=endpoint,
+        unmanaged_container_model=container.outputs["container_model"],
+    )
+    upload.set_display_name("deploy-upload").set_caching_options(False)
+    created = EndpointCreateOp(**gcp, display_name=endpoint)
+    created.set_display_name("deploy-endpoint").set_caching_options(False)
+    deployed = ModelDeployOp(
+        endpoint=created.outputs["endpoint"],
+        model=upload.outputs["model"],
+        traffic_split={"0": 100},
+        **{f"dedicated_resources_{k}": v for k, v in machine.items()},
+    )
+    return deployed.set_display_name("deploy")
 
 
 def worker_pool(

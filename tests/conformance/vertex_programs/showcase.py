@@ -1,23 +1,28 @@
 """examples/showcase for Vertex AI as a GCPC user writes it: ingest with the warehouse
 DSN from Secret Manager, per-region features in a loop over a list parameter, a split
 after every region's features, the tune (its own search: one custom job) and the train
-on a g2-standard-4 with an L4 as custom jobs, the deploy (its own command) gated on the
-RMSE and a flag, then the monitor and a notification."""
+on a g2-standard-4 with an L4 as custom jobs, the deploy (the model uploaded with its
+serving image and deployed to a new endpoint) gated on the RMSE and a flag, then
+pipespec's drift check and a notification."""
 
 from google_cloud_pipeline_components.v1.custom_job import (
     create_custom_training_job_from_component,
 )
 from kfp import dsl
 
-from tests.conformance.kfp_programs.common import ENV_RUNNER
+from tests.conformance.kfp_programs.common import ENV_RUNNER, SCRIPT_RUNNER, standard_script
 from tests.conformance.vertex_programs.common import (
     HELPER_IMAGE,
     JOB_RUNNER,
     VALUES_PROGRAM,
+    endpoint_deploy,
     secret_command,
 )
 
 IMAGE = "ghcr.io/acme/forecast:2.0.1"
+SERVING_IMAGE = "ghcr.io/acme/forecast-serving:2.0.1"
+SKLEARN_IMAGE = "us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-6:latest"
+GCP = {"project": "acme-forecast", "location": "us-central1"}
 ENV = {"LOG_LEVEL": "info"}
 WAREHOUSE = {"WAREHOUSE_DSN": "projects/acme/secrets/warehouse/versions/latest"}
 NOTIFY = 'echo "done: run for $RUN_DATE" && curl -fsS -X POST "$SLACK_WEBHOOK" -d "{\\"text\\": \\"forecast ok\\"}"'  # noqa: E501
@@ -124,21 +129,20 @@ def evaluate(
     )  # fmt: skip
 
 
+# pipespec's drift check (in Vertex's scikit-learn image: pandas, numpy and scipy): today's
+# data against the training data.
 @dsl.container_component
-def deploy(model: dsl.Input[dsl.Model]):
+def monitor(
+    baseline: dsl.Input[dsl.Dataset],
+    current: dsl.Input[dsl.Dataset],
+    report: dsl.Output[dsl.Artifact],
+    metrics: dsl.OutputPath(dict),
+):
     return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-m", "forecast.deploy", "--model", model.path, "--endpoint",
-                 "demand-forecast"],
-    )  # fmt: skip
-
-
-@dsl.container_component
-def monitor(baseline: dsl.Input[dsl.Dataset], report: dsl.OutputPath(dict)):
-    return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-m", "forecast.monitor", "--baseline", baseline.path,
-                 "--report", report],
+        image=SKLEARN_IMAGE,
+        command=["sh", "-c", SCRIPT_RUNNER, standard_script("drift")],
+        args=["--baseline", baseline.path, "--current", current.path, "--metric", "psi",
+              "--threshold", "0.2", "--report", report.path, "--metrics", metrics],
     )  # fmt: skip
 
 
@@ -199,8 +203,19 @@ def pipeline(
     # `rmse <= max_rmse and not full_refresh`: dsl.If takes one comparison each.
     with dsl.If(scores.outputs["metrics_rmse"] <= max_rmse):  # noqa: SIM117
         with dsl.If(full_refresh == False):  # noqa: E712 (a pipeline channel, not a bool)
-            deployed = _step(deploy(model=model.outputs["model"]))
+            # The model with the serving image the deploy names, on a new endpoint.
+            deployed = endpoint_deploy(
+                model.outputs["model"],
+                SERVING_IMAGE,
+                "demand-forecast",
+                GCP,
+                machine_type="n1-standard-4",
+                min_replica_count=2,
+                max_replica_count=8,
+            )
+            _retry(deployed)
             # `after:` a conditioned step: inside its dsl.If, where kfp lets them wait
             # (kfp_normal_form._gate_after_conditions).
-            watched = _step(monitor(baseline=data.outputs["train"])).after(deployed)
+            drift = monitor(baseline=data.outputs["train"], current=raw.outputs["raw"])
+            watched = _step(drift).after(deployed)
             _step(notify(run_date=run_date), retries=0).after(watched)

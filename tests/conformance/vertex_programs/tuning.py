@@ -1,8 +1,9 @@
 """examples/tuning for Vertex AI as a GCPC user writes it: LightGBM tuned natively by a
 Vertex hyperparameter tuning job (8 trials, 4 at a time, minimising the RMSE) whose
 trials run the catalog's train script on the sklearn image with lightgbm installed, a
-helper returning the best trial's model, the model evaluated, and the deploy (its own
-command: Vertex has no LightGBM serving image) gated on the RMSE."""
+helper returning the best trial's model, the model evaluated, and the deploy gated on
+the RMSE: the model uploaded with the serving image the deploy names (Vertex has no
+prebuilt LightGBM serving image) and deployed to a new endpoint."""
 
 import json
 
@@ -14,12 +15,14 @@ from tests.conformance.vertex_programs.common import (
     JOB_RUNNER,
     REQUIREMENTS_RUNNER,
     best_task,
+    endpoint_deploy,
     study_parameters,
     tuning_job_from_component,
     worker_pool,
 )
 
 IMAGE = "ghcr.io/acme/houses:0.3.0"
+SERVING_IMAGE = "ghcr.io/acme/houses-serving:0.3.0"
 SKLEARN_IMAGE = "us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-6:latest"
 REQUIREMENTS = {"PIPESPEC_REQUIREMENTS": "lightgbm==4.6.0"}
 # pipeline.lock.json: the catalog's lightgbm regression search space and defaults.
@@ -106,15 +109,6 @@ def evaluate(
     )
 
 
-@dsl.container_component
-def deploy(model: dsl.Input[dsl.Model]):
-    return dsl.ContainerSpec(
-        image=IMAGE,
-        command=["python", "-m", "houses.deploy", "--model", model.path,
-                 "--endpoint", "house-prices"],
-    )  # fmt: skip
-
-
 def _retry(task: dsl.PipelineTask) -> dsl.PipelineTask:
     return task.set_retry(num_retries=1, backoff_max_duration="7200s")  # 2 tries x 1h
 
@@ -137,4 +131,14 @@ def pipeline(max_rmse: float = 50000.0):
     for name, value in REQUIREMENTS.items():
         scores.set_env_variable(name, value)
     with dsl.If(scores.outputs["metrics_rmse"] <= max_rmse):
-        _step(deploy(model=best.outputs["model"]))
+        # The best model with the serving image the deploy names, on a new endpoint.
+        deployed = endpoint_deploy(
+            best.outputs["model"],
+            SERVING_IMAGE,
+            "house-prices",
+            {"location": "us-central1"},
+            machine_type="n1-standard-2",
+            min_replica_count=1,
+            max_replica_count=2,
+        )
+        _retry(deployed)
