@@ -21,6 +21,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         target = tmp_path / "examples" / name
         target.mkdir(parents=True)
         shutil.copy(ROOT / "examples" / name / "pipeline.yaml", target / "pipeline.yaml")
+    # The showcase's drift check is pinned in its lock (compiles under CI=true read only
+    # the lock); churn's copy has none on purpose (its tests fill it).
+    lock = ROOT / "examples" / "showcase" / "pipeline.lock.json"
+    shutil.copy(lock, tmp_path / "examples" / "showcase" / "pipeline.lock.json")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -37,8 +37,10 @@ def with_own_deploys(pipeline: ir.Pipeline) -> ir.Pipeline:
     from pipespec.backends.native_deploy import serves_natively
 
     command = ((ir.Text("python"),), (ir.Text("-m"),), (ir.Text("acme.deploy"),))
+    image = "ghcr.io/acme/deploy:1.0.0"  # a command runs in an image (compile requires one)
     return dataclasses.replace(pipeline, steps=tuple(
-        dataclasses.replace(s, command=command) if serves_natively(s) else s
+        dataclasses.replace(s, command=command, image=s.image or image)
+        if serves_natively(s) else s
         for s in pipeline.steps
     ))  # fmt: skip
 

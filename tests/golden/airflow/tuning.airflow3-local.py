@@ -193,6 +193,13 @@ with DAG(
         python_callable=_when_t3_deploy,
         ignore_downstream_trigger_rules=False,
     )
+    t3_deploy = PythonOperator(
+        task_id='deploy',
+        retries=1,
+        execution_timeout=datetime.timedelta(seconds=3600),
+        python_callable=_run_local,
+        op_kwargs={'argv': ['python', '-m', 'acme.deploy'], 'env': {}, 'connections': {}, 'outputs': {'endpoint': 's3://acme-houses/artifacts/house-prices/{{ run_id }}/deploy/endpoint'}, 'local_dirs': []},
+    )
 
     t1_tune >> t1_tune_best
     t0_split >> t1_tune
