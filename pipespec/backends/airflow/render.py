@@ -46,7 +46,13 @@ def step_task(ctx: Context, step: ir.Step, view: DagView) -> None:
         fail_task(ctx, step, view)
         return
     if step.image is None or not argv_of(step):
-        return  # incomplete steps never reach a backend (PS500)
+        # Compile stops an incomplete step before any backend (PS500); a caller of
+        # render_dag that skipped that check gets the error, not a DAG missing a task.
+        ctx.diags.append(Diagnostic(
+            "PS500", f"step '{step.id}' is incomplete: it needs an image and a command",
+            step.span,
+        ))  # fmt: skip
+        return
     factory = k8s_kwargs if ctx.kubernetes else local_kwargs
     operator = "KubernetesPodOperator" if ctx.kubernetes else "PythonOperator"
     common = common_kwargs(step)
