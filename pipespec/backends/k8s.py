@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pipespec import ir
 from pipespec.spec import units
 
+# How a deploy step with an endpoint and no command serves its model on a Kubernetes
+# target: a KServe InferenceService or a Seldon Core SeldonDeployment (docs/serving.md).
+Serving = Literal["kserve", "seldon"]
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 # Node labels set by NVIDIA GPU feature discovery (the GPU operator), the most portable

@@ -12,7 +12,8 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from pipespec.backends.base import Options
-from pipespec.backends.kubeflow.options import DEFAULT_HELPER_IMAGE, HelperImage, Serving
+from pipespec.backends.k8s import Serving
+from pipespec.backends.kubeflow.options import DEFAULT_HELPER_IMAGE, HelperImage
 
 # Airflow refuses to import a DAG with a longer tag (TAG_MAX_LEN in airflow.models.dag).
 AIRFLOW_TAG_MAX = 100

@@ -69,7 +69,7 @@ def kfp_cron(schedule: str) -> str:
         raise UnsupportedSchedule(f"{schedule!r} is not a 5-field cron expression or a preset")
     for index, text in enumerate(fields):
         _check_words(schedule, index, text.lower())
-    expanded, nth_weekday = _expand(five)
+    expanded, nth_weekday = expand_cron(five)
     if nth_weekday or any("l" in values for values in expanded):
         raise UnsupportedSchedule(
             f"{schedule!r} uses L (a last day or last weekday of the month), which Kubeflow's "
@@ -97,7 +97,9 @@ def _check_words(schedule: str, index: int, text: str) -> None:
         )
 
 
-def _expand(five: str) -> tuple[list[list[Any]], dict[Any, Any]]:
+def expand_cron(five: str) -> tuple[list[list[Any]], dict[Any, Any]]:
+    """croniter's reading of a 5-field cron: (fields, nth weekdays), each field ["*"] or its
+    values (shared with the SageMaker schedule)."""
     # Imported here: only pipelines with a schedule pay for it (as the spec validator does).
     from croniter import croniter  # type: ignore[import-untyped]
 

@@ -6,19 +6,17 @@ targets a stock Kubeflow Pipelines install.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
 from pipespec.backends.base import Options
+from pipespec.backends.k8s import Serving
 
 # The image of pipespec's own small tasks (drawing tune trials, picking the best trial,
 # failing a run with a message): their code is pipespec's, inline; only Python is needed.
 DEFAULT_HELPER_IMAGE = "python:3.11-slim"
 DEFAULT_EXPERIMENT = "Default"
-# How a deploy step with an endpoint serves its model on a Kubernetes target: a KServe
-# InferenceService or a Seldon Core SeldonDeployment (docs/serving.md).
-Serving = Literal["kserve", "seldon"]
 # An image reference has no spaces or braces: `{{$...}}` here could be read by KFP's
 # driver (or Vertex) as a placeholder for the image. Both KFP targets take one.
 HelperImage = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\s{}]+$")]

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.kubeflow.cron import PRESETS
+from pipespec.backends.kubeflow.cron import PRESETS, expand_cron
 
 # (lowest, highest) of the five spec fields as croniter expands them (weekday 0-6).
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
@@ -52,7 +52,7 @@ def eventbridge_cron(schedule: str) -> str:
         raise UnsupportedSchedule(f"{schedule!r} is not a 5-field cron expression or a preset")
     for index, text in enumerate(fields):
         _check_words(schedule, index, text.lower())
-    expanded, nth_weekday = _expand(five)
+    expanded, nth_weekday = expand_cron(five)
     if nth_weekday or any("l" in values for values in expanded):
         raise UnsupportedSchedule(
             f"{schedule!r} uses L (a last day or weekday of the month), which pipespec "
@@ -89,15 +89,6 @@ def _check_words(schedule: str, index: int, text: str) -> None:
         raise UnsupportedSchedule(
             f"{schedule!r} uses {what}, which pipespec does not translate for EventBridge Scheduler"
         )
-
-
-def _expand(five: str) -> tuple[list[list[Any]], dict[Any, Any]]:
-    # Imported here: only pipelines with a schedule pay for it (as the spec validator does).
-    from croniter import croniter  # type: ignore[import-untyped]
-
-    # (fields, nth weekdays): each field ["*"] or its values (ints; "l" for a last day).
-    result = croniter.expand(five)
-    return [list(values) for values in result[0]], dict(result[1])
 
 
 def _every(index: int, values: list[Any]) -> bool:

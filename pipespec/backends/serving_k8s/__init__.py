@@ -11,9 +11,9 @@ docs/serving.md describes the manifests, the applier and the RBAC it needs.
 from __future__ import annotations
 
 import json
-from typing import Literal
 
 from pipespec import ir
+from pipespec.backends.k8s import Serving
 from pipespec.backends.serving_k8s.applier import (
     API_URL_ENV,
     APPLIER_PROGRAM,
@@ -49,8 +49,6 @@ __all__ = [
     "seldon_deployment",
     "served_model",
 ]
-
-Serving = Literal["kserve", "seldon"]
 
 
 def deploy_manifest(
