@@ -48,7 +48,7 @@ def test_showcase_features_and_the_steps_that_use_them() -> None:
         F.INGEST_SOURCE_OWN_COMMAND: ["ingest"],
         F.DEPLOY_ENDPOINT: ["deploy"],
         F.MONITOR_DRIFT: ["monitor"],
-        F.MONITOR_SCHEDULE: ["monitor"],
+        # The monitor's schedule is the pipeline's (@daily): no MONITOR_SCHEDULE.
         F.SERVING_IMAGE: ["train"],
     }
 

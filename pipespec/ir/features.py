@@ -219,6 +219,8 @@ def _step_rules(target: str | None) -> dict[Feature, Callable[[Step], bool]]:
         Feature.MONITOR_DRIFT_OWN_COMMAND: lambda s: (
             s.kind == "monitor" and "drift" in s.details and _writes_code(s)
         ),
+        # Pipeline-aware: features_used replaces it (a monitor on the pipeline's schedule
+        # runs in every run, which is its schedule).
         Feature.MONITOR_SCHEDULE: lambda s: s.kind == "monitor" and bool(s.details.get("schedule")),
         Feature.REGISTER_MODEL: lambda s: s.kind == "register",
         Feature.BATCH_PREDICT: lambda s: s.kind == "batch_predict",
@@ -240,6 +242,9 @@ def features_used(pipeline: Pipeline, target: str | None = None) -> dict[Feature
     }
     rules = _step_rules(target)
     rules.update({Feature[name]: rule for name, rule in pod_rules(pipeline, target).items()})
+    from pipespec.ir.monitors import own_schedule  # imports the IR, which imports this module
+
+    rules[Feature.MONITOR_SCHEDULE] = lambda s: own_schedule(s, pipeline) is not None
     found: dict[Feature, list[Step]] = {}
     for feature in Feature:
         if feature in pipeline_level:

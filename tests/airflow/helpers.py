@@ -8,6 +8,7 @@ from typing import Any
 
 from pipespec import ir
 from pipespec.api import analyze_file, native_steps
+from pipespec.backends.airflow.context import dag_path
 from pipespec.backends.airflow.render import render_dag
 from pipespec.compiler.complete import check_complete
 from pipespec.diagnostics import Severity
@@ -51,7 +52,8 @@ def render(pipeline: ir.Pipeline, version: str, operator: str) -> str:
     result = render_dag(with_airflow(pipeline, version=version, operator=operator))
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
     assert not errors, errors
-    (text,) = result.files.values()
+    # The pipeline's DAG; a monitor with a schedule of its own adds a DAG of its own.
+    text: str = result.files[dag_path(pipeline)]
     return text
 
 

@@ -16,7 +16,9 @@ from typing import Any
 import networkx as nx
 
 from pipespec import ir
+from pipespec.backends.airflow.monitor_dag import monitor_pipeline
 from pipespec.backends.airflow.render import is_mapped
+from pipespec.ir.monitors import scheduled_monitors
 from tests.airflow.variants import own_variant
 from tests.conformance.checkers import Case, checker
 from tests.conformance.runner import probe_dags
@@ -93,9 +95,31 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def check_dag_files(
+    tmp_path: Path, pipeline: ir.Pipeline, version: str, operator: str, files: dict[str, str]
+) -> dict[str, Any]:
+    """The pipeline's DAG file and its scheduled monitors' DAG files (one folder, as
+    Airflow would load them) each load as their pipeline says. Returns the probe report."""
+    folder = tmp_path / f"dags-{version}-{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    for path, text in files.items():
+        (folder / Path(path).name).write_text(text)
+    report = probe_dags(version, folder, render=True)
+    assert report["airflow_version"].startswith(f"{version}.")
+    pipelines = [pipeline] + [monitor_pipeline(pipeline, m) for m in scheduled_monitors(pipeline)]
+    assert set(report["dags"]) == {p.name for p in pipelines}
+    for each in pipelines:
+        assert_dag_matches(report, each, operator)
+        assert report["dags"][each.name]["schedule"] == each.schedule, each.name
+        for value in _strings(report["dags"][each.name]["rendered"]):
+            assert "{{" not in value and "{%" not in value, value
+        assert "<error>" not in repr(report["dags"][each.name]["rendered"])
+    return report
+
+
 @checker("airflow")
 def check_airflow(case: Case) -> None:
-    """One DAG file per pipeline, checked in the Airflow version the spec asks for."""
-    (text,) = case.files.values()
+    """The pipeline's DAG (and its scheduled monitors' DAGs), checked in the Airflow version
+    the spec asks for."""
     version, operator = own_variant(case.pipeline)
-    check_dag_file(case.tmp_path, case.pipeline, version, operator, text)
+    check_dag_files(case.tmp_path, case.pipeline, version, operator, dict(case.files))

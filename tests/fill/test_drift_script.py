@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +39,12 @@ def diabetes() -> Any:
     return frame
 
 
-def drift(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def drift(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, str(SCRIPT), *map(str, args)]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    full_env = None if env is None else {**os.environ, **env}
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, check=False, env=full_env
+    )
 
 
 def load(path: Path) -> Any:
@@ -234,6 +238,23 @@ def test_fail_on_drift_exits_3_after_writing_the_outputs(data: dict[str, Any]) -
     calm = drift(*args, "--current", data["root"] / "resample.csv")
     assert calm.returncode == 0, calm.stderr
     assert load(out / "m.json")["drifted"] == 0
+
+
+def test_scheduled_monitors_fail_on_drift_by_environment(data: dict[str, Any]) -> None:
+    """A monitor's own scheduled pipeline sets PIPESPEC_FAIL_ON_DRIFT=1 (nothing reads its
+    metrics there; a failed run is what the orchestrator alerts on)."""
+    out = data["root"] / "env"
+    args = ["--baseline", data["root"] / "baseline.csv", "--metrics", out / "m.json"]
+    on = {"PIPESPEC_FAIL_ON_DRIFT": "1"}
+    shifted = drift(*args, "--current", data["root"] / "shifted.csv", env=on)
+    assert shifted.returncode == 3, shifted.stderr
+    assert load(out / "m.json")["drifted"] == 1
+    calm = drift(*args, "--current", data["root"] / "resample.csv", env=on)
+    assert calm.returncode == 0, calm.stderr
+    other = drift(
+        *args, "--current", data["root"] / "shifted.csv", env={"PIPESPEC_FAIL_ON_DRIFT": "0"}
+    )
+    assert other.returncode == 0, other.stderr
 
 
 # --- inputs -----------------------------------------------------------------------------

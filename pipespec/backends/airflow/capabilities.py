@@ -187,8 +187,8 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.MONITOR_SCHEDULE: Capability(
         _EMULATED,
-        "the step runs once per DAG run, not on its own schedule (schedule a separate "
-        "pipeline for periodic monitoring)",
+        "without targets.airflow.artifact_root, a second DAG cannot read the pipeline's "
+        "artifacts: the step runs once per DAG run, not on its own schedule",
     ),
     Feature.REGISTER_MODEL: Capability(
         _NATIVE,
@@ -260,9 +260,19 @@ _NO_ARTIFACT_ROOT = Capability(
 )
 
 
+_MONITOR_DAG = Capability(
+    _NATIVE,
+    "its own DAG, <pipeline>-<step>, on the step's schedule, reading the outputs of the "
+    "pipeline DAG's latest run that wrote them (Airflow assets; datasets on Airflow 2); "
+    "the step also runs in every run of the pipeline's DAG",
+)
+
+
 def capabilities_for(options: AirflowOptions) -> Mapping[Feature, Capability]:
     """The table under these options."""
     table = dict(CAPABILITIES)
+    if options.artifact_root is not None:
+        table[Feature.MONITOR_SCHEDULE] = _MONITOR_DAG
     if options.operator == "local":
         table.update(_LOCAL)
     elif options.artifact_root is None:

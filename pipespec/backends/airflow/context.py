@@ -46,6 +46,10 @@ class Context:
         self.secrets = {s.name: s for s in pipeline.secrets}
         self.params = {p.name: p for p in pipeline.params}
         self.spec_path = spec_relative_to(dag_path(pipeline), pipeline.source_file)
+        # In a monitor's own DAG (monitor_dag.py): the pipeline's DAG, whose steps wrote the
+        # monitor's inputs in runs the `<monitor>.latest` task looks up at run time.
+        self.published_by: str | None = None
+        self.upstream_steps: dict[str, ir.Step] = {}
 
     @property
     def kubernetes(self) -> bool:
@@ -62,10 +66,24 @@ class Context:
         """A pod returns one XCom (its return.json); a local task pushes one per output."""
         return "return_value" if self.kubernetes else output
 
+    def producer(self, step_id: str) -> ir.Step:
+        """The step that writes an input: in this DAG, or in the pipeline's DAG."""
+        return self.upstream_steps.get(step_id) or self.p.step(step_id)
+
     def artifact_uri(self, step: ir.Step, output: str, *, mapped_item: bool) -> str:
         base = escape_literal(self.root)
+        if step.id in self.upstream_steps:
+            # The run of the pipeline's DAG that last wrote it (monitor_dag.LATEST_RUNS).
+            run = "{{ ti.xcom_pull(task_ids='" + latest_task(self.p.steps[0]) + "')"
+            run += f"['{step.id}'] }}}}"
+            return f"{base}/{self.published_by}/{run}/{step.id}/{output}"
         uri = f"{base}/{self.p.name}/{{{{ run_id }}}}/{step.id}/{output}"
         return uri + ("/{{ ti.map_index }}" if mapped_item else "")
+
+
+def latest_task(monitor: ir.Step) -> str:
+    """The task of a monitor's own DAG that finds the runs that wrote its inputs."""
+    return f"{monitor.id}.latest"
 
 
 def natively_tuned(step: ir.Step) -> bool:

@@ -49,7 +49,7 @@ class JinjaResolver(Resolver[str]):
         return escape_literal(source.uri)
 
     def input_artifact(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> str:
-        producer = self.ctx.p.step(source.step)
+        producer = self.ctx.producer(source.step)
         if natively_tuned(producer):
             return _best_trial_output(producer, source, inp.type)
         uri = self.ctx.artifact_uri(producer, source.output, mapped_item=False)
@@ -63,7 +63,7 @@ class JinjaResolver(Resolver[str]):
         return "{{ " + ONE_OF_MACRO + "(ti, run_id, '" + f"{step.id}.{inp.name}" + "') }}"
 
     def input_parameter(self, step: ir.Step, inp: ir.Input, source: ir.ArtifactRef) -> str:
-        producer = self.ctx.p.step(source.step)
+        producer = self.ctx.producer(source.step)
         if producer.foreach is not None:
             return _fan_in(self.ctx, producer, source.output)
         if natively_tuned(producer) or not self.ctx.kubernetes:

@@ -164,8 +164,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.MONITOR_SCHEDULE: Capability(
         _EMULATED,
-        "the step runs once per pipeline run, not on its own schedule (schedule a separate "
-        "pipeline for periodic monitoring)",
+        "the step runs once per pipeline run, on the pipeline's schedule: a recurring run of "
+        "a second pipeline could not find this one's artifacts (KFP keeps them per run, and an "
+        "output's URI cannot be chosen)",
     ),
     Feature.REGISTER_MODEL: Capability(
         _NATIVE,

@@ -177,7 +177,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
         "Processing job, which must compute the drift itself",
     ),
     Feature.MONITOR_SCHEDULE: Capability(
-        _EMULATED, "the step runs once per pipeline run, not on its own schedule"
+        _EMULATED,
+        "the step runs once per pipeline execution, on the pipeline's schedule: a second "
+        "pipeline could not find this one's outputs (they sit under each execution's id)",
     ),
     Feature.REGISTER_MODEL: Capability(
         _NATIVE,

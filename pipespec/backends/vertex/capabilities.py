@@ -117,8 +117,9 @@ CAPABILITIES: Mapping[Feature, Capability] = {
     ),
     Feature.MONITOR_SCHEDULE: Capability(
         _EMULATED,
-        "the step runs once per pipeline run, not on its own schedule (schedule a separate "
-        "pipeline for periodic monitoring)",
+        "the step runs once per pipeline run, on the pipeline's schedule: a scheduled second "
+        "pipeline could not find this one's artifacts (Vertex keeps them per run, and an "
+        "output's URI cannot be chosen)",
     ),
     Feature.REGISTER_MODEL: Capability(
         _EMULATED,

@@ -57,8 +57,10 @@ Outputs:
 
 gs:// and s3:// paths need fsspec (with gcsfs or s3fs).
 
-Exit codes: 0 checked (drift or not); 3 drift found and --fail-on-drift given (the report
-and metrics are written first); 2 a usage or data error (such as empty current data),
+Exit codes: 0 checked (drift or not); 3 drift found and --fail-on-drift given, or the
+environment variable PIPESPEC_FAIL_ON_DRIFT=1 (set by a monitor's own scheduled pipeline,
+where nothing downstream reads the metrics: a failed run is what the orchestrator alerts on;
+the report and metrics are written first); 2 a usage or data error (such as empty current data),
 explained on stderr; 1 anything unexpected.
 """
 
@@ -682,7 +684,8 @@ def check(argv: Sequence[str] | None) -> bool:
         f"{report['threshold']:g})",
         file=sys.stderr,
     )
-    return bool(report["drifted"] and args.fail_on_drift)
+    fail_on_drift = args.fail_on_drift or os.environ.get("PIPESPEC_FAIL_ON_DRIFT") == "1"
+    return bool(report["drifted"] and fail_on_drift)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
