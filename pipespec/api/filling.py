@@ -98,7 +98,10 @@ def _fill_one(
             f"{u.completion_tokens} completion tokens"
         )
     if not result.lock.steps and not (base / lock_rel).exists():
-        report.messages.append(f"{name}: every step is complete as written; no lock file needed\n")
+        if not has_errors(result.diagnostics):  # a step that failed is not complete
+            report.messages.append(
+                f"{name}: every step is complete as written; no lock file needed\n"
+            )
         return
     if dry_run:
         for rel, text in sorted(files.items()):

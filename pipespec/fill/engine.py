@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pipespec.fill.llm import LLMConfig, Usage
 
 # Part of every step's input hash: a new prompt or answer schema refills LLM-written steps.
-PROMPT_VERSION = "fill-v2"
+PROMPT_VERSION = "fill-v3"
 LLM_KINDS = ("transform", "ingest")
 
 
@@ -78,6 +78,13 @@ def missing_fields(step: models.StepBase, defaults: models.Defaults) -> list[str
         form["script"] = step.script
     shortfall = complete_form_shortfall(step_kind(step), form)
     return sorted({*shortfall.missing, *(["command"] if shortfall.runnable else [])})
+
+
+def beyond_a_script(sid: str, step: models.StepBase, defaults: models.Defaults) -> list[str]:
+    """What the step would still lack with an LLM-written script (the model chooses the
+    image and resources too); empty when the script completes it."""
+    with_script = _apply(step, {"script": f"scripts/{sid}.py", "args": []})
+    return [m for m in missing_fields(with_script, defaults) if m not in ("image", "resources")]
 
 
 def served_by_targets(step: models.StepBase) -> bool:
@@ -384,7 +391,13 @@ def run_fill(vspec: ValidatedSpec, llm: LLMConfig | None) -> FillResult:
                 )
                 continue
         if step_kind(step) in LLM_KINDS and step.description and not (step.command or step.script):
-            pending.append((sid, step, fresh))
+            beyond = beyond_a_script(sid, step, defaults)
+            if beyond:
+                # A script cannot complete it: say so now, not after an LLM request (and
+                # not at compile time, as PS500 on a step fill claimed to have filled).
+                diags.append(_incomplete(vspec, sid, step, beyond, defaults))
+            else:
+                pending.append((sid, step, fresh))
             continue
         still = missing_fields(_apply(step, filled.fields) if filled else step, defaults)
         diags.append(_incomplete(vspec, sid, step, still, defaults))
@@ -421,6 +434,12 @@ def _incomplete(
         getattr(step, "framework", None) and getattr(step, "task", None)
     ):
         hint = "write `framework:` and `task:` so the catalog can complete it, or write the fields"
+    elif kind == "ingest" and "source" in missing:
+        hint = (
+            "write `source:` (sql with a connection and a query, or a uri, s3, gcs or "
+            "bigquery location): the catalog writes the ingest script from it; a "
+            "description alone does not say where the data is"
+        )
     elif kind in LLM_KINDS and not step.description:
         hint = "write the fields, or a `description:` for the LLM to write a script from"
     elif kind == "monitor" and (monitor := monitor_hint(step)) is not None:

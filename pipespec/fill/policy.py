@@ -21,7 +21,8 @@ from __future__ import annotations
 import ast
 import re
 import string
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Iterator, Sequence
 
 from pipespec.fill.template import FRAME_IMPORTS, IMPORT_MENU, ScriptFrame, assemble
 
@@ -138,6 +139,9 @@ def check_answer(frame: ScriptFrame, imports: list[str], body: str) -> list[str]
         return [*problems, f"PS513: the body is over {MAX_BODY_BYTES // 1024} KiB"]
     if problems:
         return problems
+    wrapped = wrapped_in_def(body)
+    if wrapped:
+        return [wrapped]
     script = assemble(frame, imports, body)
     if len(script.encode("utf-8")) > MAX_SCRIPT_BYTES:
         return [f"PS513: the script is over {MAX_SCRIPT_BYTES // 1024} KiB"]
@@ -150,7 +154,43 @@ def check_answer(frame: ScriptFrame, imports: list[str], body: str) -> list[str]
     # The body must stay inside transform(): everything else is the frame, node for node.
     if transform is None or _without_body(tree) != _without_body(bare):
         return ["PS507: the body does not stay inside transform()"]
-    return check_body(transform, import_bindings(imports))
+    return check_body(transform, import_bindings(imports), frame.outputs)
+
+
+def wrapped_in_def(body: str) -> str | None:
+    """The concrete instruction when the answer is a whole function, not its body.
+
+    Small models often send `def transform(inputs): ...`; inside transform() that nested
+    function would never run (and its `return` would look like transform's own)."""
+    try:
+        tree = ast.parse(textwrap.dedent(body).strip("\n"))
+    except SyntaxError:
+        return None
+    defs = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    others = [
+        node
+        for node in tree.body
+        if not isinstance(node, ast.FunctionDef) and not _is_docstring(node)
+    ]
+    if len(defs) != 1 or any(not _calls(node, defs[0].name) for node in others):
+        return None
+    return (
+        f"PS507: the answer is a whole function (`def {defs[0].name}(...)`), not its body: "
+        "send only the statements inside it, without the def line and without an extra "
+        "level of indentation"
+    )
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and _is_text(node.value)
+
+
+def _calls(node: ast.stmt, name: str) -> bool:
+    """`return f(inputs)` or `f(inputs)`: the wrapper calling its own function."""
+    value = node.value if isinstance(node, (ast.Return, ast.Expr)) else None
+    return (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == name
+    )
 
 
 def check_script(text: str) -> list[str]:
@@ -190,8 +230,11 @@ def _without_body(tree: ast.Module) -> str:
     return "\n".join(parts)
 
 
-def check_body(transform: ast.FunctionDef, bound: dict[str, str | None]) -> list[str]:
-    """Reasons transform()'s body breaks the policy, given the names the imports bind."""
+def check_body(
+    transform: ast.FunctionDef, bound: dict[str, str | None], outputs: Sequence[str] = ()
+) -> list[str]:
+    """Reasons transform()'s body breaks the policy, given the names the imports bind
+    (``outputs``: the output names, for a concrete message when nothing is returned)."""
     parents = {child: node for node in ast.walk(transform) for child in ast.iter_child_nodes(node)}
     local = _locals(transform)
     problems: list[str] = []
@@ -208,9 +251,39 @@ def check_body(transform: ast.FunctionDef, bound: dict[str, str | None]) -> list
                 problems.append(f"PS511: the string {node.value!r} names an I/O function")
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _is_text(node.left):
             problems.append("PS512: no %-formatting of strings; use an f-string")
-    if not any(isinstance(n, ast.Return) for n in ast.walk(transform)):
-        problems.append("PS507: transform() never returns its outputs")
+    problems.extend(_returns(transform, outputs))
     return sorted(set(problems))
+
+
+def _own_nodes(function: ast.FunctionDef) -> Iterator[ast.AST]:
+    """The function's nodes, without those of functions and lambdas nested in it."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _returns(transform: ast.FunctionDef, outputs: Sequence[str]) -> Iterator[str]:
+    """transform() itself must return a value: a `return` inside a nested function does
+    not count (it would fake the check and the script would return None)."""
+    own = [n for n in _own_nodes(transform) if isinstance(n, ast.Return)]
+    if any(n.value is not None for n in own):
+        return
+    names = ", ".join(f'"{name}": ...' for name in outputs) or '"name": frame'
+    nested = [
+        n.name
+        for n in _own_nodes(transform)
+        if isinstance(n, ast.FunctionDef) and n is not transform
+    ]
+    where = (
+        f" (a `return` inside the nested function {nested[0]!r} does not count)" if nested else ""
+    )
+    yield (
+        f"PS507: transform() never returns its outputs{where}: end the body with "
+        f"`return {{{names}}}`"
+    )
 
 
 def _is_text(node: ast.AST) -> bool:

@@ -130,7 +130,7 @@ def test_a_written_script_is_rechecked_whole() -> None:
 def test_imports_are_a_menu_in_the_schema_and_in_assemble() -> None:
     schema = answer_schema([])
     assert schema["properties"]["imports"]["items"]["enum"] == list(IMPORT_MENU)
-    assert schema["properties"]["body"]["maxLength"] == MAX_BODY_BYTES
+    assert schema["properties"]["body"]["maxLength"] <= MAX_BODY_BYTES
     with pytest.raises(ValueError, match="not on the menu"):
         assemble(FRAME, ["import os"], "return {}")
 
@@ -227,3 +227,39 @@ def test_hostile_fragments_spliced_into_a_good_body_are_refused(
     policy = [p for p in problems if not p.startswith("PS507")]
     assert policy, (body, problems)
     assert all(CODE.match(p) for p in problems), problems
+
+
+# --- what small models send: answered with a concrete instruction -------------------------
+
+FRAME2 = ScriptFrame("split", "d", ("data",), ("test", "train"), "p.yaml", "llm:test", "fill-v2")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "def transform(inputs):\n    frame = inputs['data']\n"
+        "    return {'train': frame, 'test': frame}",
+        "def transform(inputs):\n    '''Split.'''\n    return {'train': inputs['data']}\n"
+        "return transform(inputs)",
+        "    def run(inputs):\n        return {'train': inputs['data']}\n",
+    ],
+)
+def test_a_whole_function_for_an_answer_is_sent_back_as_such(body: str) -> None:
+    (problem,) = check_answer(FRAME2, [], body)
+    assert problem.startswith("PS507: the answer is a whole function (`def ")
+    assert "without the def line" in problem
+
+
+def test_a_return_inside_a_nested_function_does_not_count() -> None:
+    body = (
+        "def helper(frame):\n    return frame.dropna()\n"
+        "cleaned = helper(inputs['data'])\n"
+        "outputs = {'train': cleaned, 'test': cleaned}\n"
+    )
+    (problem,) = check_answer(FRAME2, [], body)
+    assert problem == (
+        "PS507: transform() never returns its outputs (a `return` inside the nested function "
+        '\'helper\' does not count): end the body with `return {"test": ..., "train": ...}`'
+    )
+    assert check_answer(FRAME2, [], body + "return outputs\n") == []
+    assert check_answer(FRAME2, [], body + "return\n")[0].startswith("PS507: transform() never")
