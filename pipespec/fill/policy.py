@@ -19,6 +19,7 @@ reason starts with its diagnostic code, so a rejection names its class of fault.
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 import string
 import textwrap
@@ -60,7 +61,9 @@ MODULE_TARGETS: dict[str, frozenset[str]] = {
         argmax argmin cumsum cumprod diff maximum minimum float64 float32 int64 int32 int8
         bool_ nan_to_num digitize histogram bincount corrcoef cov dot outer sin cos tan
         arctan2 power mod isin logical_and logical_or logical_not all any count_nonzero
-        searchsorted tile repeat reshape ravel transpose random.default_rng"""
+        searchsorted tile repeat reshape ravel transpose random.default_rng random.seed
+        random.permutation random.shuffle random.choice random.rand random.randn random.random
+        random.randint random.uniform random.normal"""
         ),
     ),
     "math": frozenset(
@@ -342,7 +345,16 @@ def _name(
         return
     if name not in bound:
         hint = next((line for line in IMPORT_MENU if name in import_bindings([line])), None)
-        extra = f" (choose {hint!r} from the import menu)" if hint else ""
+        # Small models misspell their own variables (`neu_orders` for `eu_orders`): naming
+        # the likely one is what makes the next answer differ.
+        close = difflib.get_close_matches(name, sorted({*local, "inputs", *bound}), n=1)
+        extra = (
+            f" (choose {hint!r} from the import menu)"
+            if hint
+            else f" (did you mean {close[0]!r}?)"
+            if close
+            else ""
+        )
         yield (
             f"PS509: transform() may not use {name!r}: "
             f"not a local, an import or a safe builtin{extra}"

@@ -263,3 +263,23 @@ def test_a_return_inside_a_nested_function_does_not_count() -> None:
     )
     assert check_answer(FRAME2, [], body + "return outputs\n") == []
     assert check_answer(FRAME2, [], body + "return\n")[0].startswith("PS507: transform() never")
+
+
+def test_a_misspelt_local_is_named_in_the_reason() -> None:
+    """What the real model sent three times over (a newline eaten into a name)."""
+    body = (
+        'frame = inputs["data"]\neu_orders = frame[frame["region"] == "eu"].copy()\n'
+        'return {"data": neu_orders}'
+    )
+    assert check_answer(FRAME, [], body) == [
+        "PS509: transform() may not use 'neu_orders': not a local, an import or a safe "
+        "builtin (did you mean 'eu_orders'?)"
+    ]
+
+
+def test_a_seeded_numpy_shuffle_is_allowed() -> None:
+    body = (
+        "np.random.seed(0)\norder = np.random.permutation(len(inputs['data']))\n"
+        "return {'data': inputs['data'].iloc[order]}"
+    )
+    assert check_answer(FRAME, NP, body) == []
