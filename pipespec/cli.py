@@ -304,18 +304,23 @@ def fill(
     max_tokens: int | None,
     diag_format: str,
 ) -> None:
-    """Complete underspecified steps and pin the result in a lock file beside each spec."""
-    from pipespec import api
+    """Complete underspecified steps and pin the result in a lock file beside each spec.
 
-    report = api.fill(
-        list(specs),
-        dry_run=dry_run,
-        model=model,
-        base_url=base_url,
-        timeout_s=timeout_s,
-        deadline_s=deadline_s,
-        max_tokens=max_tokens,
-    )
+    On a terminal, stderr shows each step's LLM request as it streams."""
+    from pipespec import api
+    from pipespec.cli_fill import live_progress
+
+    with live_progress() as progress:
+        report = api.fill(
+            list(specs),
+            dry_run=dry_run,
+            model=model,
+            base_url=base_url,
+            timeout_s=timeout_s,
+            deadline_s=deadline_s,
+            max_tokens=max_tokens,
+            progress=progress,
+        )
     for message in report.messages:
         _say(message, nl=False)
     _emit(report.diagnostics, report.analyses, diag_format)
