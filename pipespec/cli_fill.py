@@ -158,10 +158,11 @@ class ProgressBoard:
 
     @staticmethod
     def _running_line(event: ProgressEvent, elapsed: float) -> str:
+        tokens = f"{event.tokens} token{'s' if event.tokens != 1 else ''}"
         doing = {
             "waiting": "waiting for the first token",
-            "streaming": f"{event.tokens} tokens",
-            "checking": f"{event.tokens} tokens, checking the answer",
+            "streaming": tokens,
+            "checking": f"{tokens}, checking the answer",
             "rejected": "answer rejected, asking again",
         }.get(event.state, event.state)
         return f"  {event.key}: attempt {event.attempt}, {doing} ({_clock(elapsed)})"

@@ -67,11 +67,12 @@ def test_the_board_draws_running_steps_and_keeps_finished_ones() -> None:
         board.update(event("streaming", attempt=2, tokens=3))
         board.update(event("accepted", attempt=2, tokens=30))
         board.update(event("failed", attempt=1, key="features"))
+        board.update(event("streaming", tokens=1, key="train"))  # still running at the end
     shown = screen.getvalue()
     assert "clean: answered after 2 attempts (0:03)" in shown
     assert "features: no usable answer after 1 attempt (0:01)" in shown
-    # the live lines were drawn (the last refresh on stop), then cleared
-    assert "attempt" in shown and "\x1b[" in shown
+    # the running step's live line was drawn (the last refresh, on stop), then erased
+    assert "train: attempt 1, 1 token (0:0" in shown
 
 
 def fill_in_subprocess(
