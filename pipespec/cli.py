@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pipespec import __version__
+from pipespec.cli_fill import llm_options
 from pipespec.cli_limits import OUTPUT_LIMIT_OPTION, SPEC_LIMIT_OPTION
 from pipespec.diagnostics import printable, printable_lines, printable_path
 
@@ -290,6 +291,7 @@ def check(
     default=None,
     help="OpenAI-compatible server URL (default: the spec's fill.base_url, then OPENAI_BASE_URL).",
 )
+@llm_options
 @FORMAT_OPTION
 @SPEC_LIMIT_OPTION
 def fill(
@@ -297,12 +299,28 @@ def fill(
     dry_run: bool,
     model: str | None,
     base_url: str | None,
+    timeout_s: float | None,
+    deadline_s: float | None,
+    max_tokens: int | None,
     diag_format: str,
 ) -> None:
-    """Complete underspecified steps and pin the result in a lock file beside each spec."""
-    from pipespec import api
+    """Complete underspecified steps and pin the result in a lock file beside each spec.
 
-    report = api.fill(list(specs), dry_run=dry_run, model=model, base_url=base_url)
+    On a terminal, stderr shows each step's LLM request as it streams."""
+    from pipespec import api
+    from pipespec.cli_fill import live_progress
+
+    with live_progress() as progress:
+        report = api.fill(
+            list(specs),
+            dry_run=dry_run,
+            model=model,
+            base_url=base_url,
+            timeout_s=timeout_s,
+            deadline_s=deadline_s,
+            max_tokens=max_tokens,
+            progress=progress,
+        )
     for message in report.messages:
         _say(message, nl=False)
     _emit(report.diagnostics, report.analyses, diag_format)

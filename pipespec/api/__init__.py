@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pipespec.api.filling import FillReport
     from pipespec.backends import RenderResult
     from pipespec.compiler.budget import OutputBudget
+    from pipespec.fill.llm import ProgressCallback
     from pipespec.spec.validate import ValidatedSpec
 
 
@@ -435,9 +436,19 @@ def fill(
     dry_run: bool = False,
     model: str | None = None,
     base_url: str | None = None,
+    timeout_s: float | None = None,
+    deadline_s: float | None = None,
+    max_tokens: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> FillReport:
     """Fill each spec and write its lock file and scripts (all at once, or nothing when a
-    step failed); ``dry_run`` puts diffs in the messages instead of writing."""
-    from pipespec.api.filling import run_fill_command
+    step failed); ``dry_run`` puts diffs in the messages instead of writing.
 
-    return run_fill_command(specs, dry_run=dry_run, model=model, base_url=base_url)
+    ``model``, ``base_url``, ``timeout_s`` (the longest silence), ``deadline_s`` (one step's
+    request) and ``max_tokens`` override the spec's ``fill:`` block; ``progress`` is told
+    how each step's LLM request stands (from worker threads)."""
+    from pipespec.api.filling import run_fill_command
+    from pipespec.fill.settings import LLMOverrides
+
+    overrides = LLMOverrides(model, base_url, timeout_s, deadline_s, max_tokens, progress)
+    return run_fill_command(specs, dry_run=dry_run, llm=overrides)

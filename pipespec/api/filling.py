@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pipespec.compiler.analysis import Analysis
+    from pipespec.fill.settings import LLMOverrides
 
 
 @dataclass
@@ -35,11 +36,11 @@ def run_fill_command(
     specs: Sequence[Path],
     *,
     dry_run: bool = False,
-    model: str | None = None,
-    base_url: str | None = None,
+    llm: LLMOverrides | None = None,
 ) -> FillReport:
     """Fill each spec and write its lock file and scripts (all at once, or nothing when a
-    step failed); ``dry_run`` puts diffs in the messages instead of writing."""
+    step failed); ``dry_run`` puts diffs in the messages instead of writing; ``llm``: what
+    the command line says about the LLM."""
     from pipespec.output import recover
 
     # Finish or undo an interrupted fill before its lock is read.
@@ -49,7 +50,7 @@ def run_fill_command(
     writes: dict[Path, dict[str, str]] = {}  # folder -> files of the whole run
     done: list[str] = []  # what to report once they are written
     for spec_path in specs:
-        _fill_one(spec_path, report, writes, done, dry_run=dry_run, model=model, base_url=base_url)
+        _fill_one(spec_path, report, writes, done, dry_run=dry_run, llm=llm)
     report.diagnostics.extend(_write_fill(writes, report, done))
     return report
 
@@ -61,8 +62,7 @@ def _fill_one(
     done: list[str],
     *,
     dry_run: bool,
-    model: str | None,
-    base_url: str | None,
+    llm: LLMOverrides | None,
 ) -> None:
     from pipespec.compiler.graph import build_graph
     from pipespec.fill.engine import run_fill
@@ -80,12 +80,12 @@ def _fill_one(
     report.diagnostics.extend(gdiags)
     if has_errors(gdiags):
         return
-    llm, problem = llm_config_for(vspec.spec, model, base_url)
+    config, problem = llm_config_for(vspec.spec, llm)
     if problem:
         report.diagnostics.append(
             Diagnostic("PS505", problem, Span(name, 1, 1), severity=Severity.WARNING)
         )
-    result = run_fill(vspec, llm)
+    result = run_fill(vspec, config)
     report.diagnostics.extend(result.diagnostics)
     assert result.lock is not None
     base = Path(name).parent

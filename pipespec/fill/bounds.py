@@ -1,7 +1,7 @@
 """Bounds on what an LLM server can make `pipespec fill` do: time, size and JSON depth.
 
 `before_deadline` gives every request a wall-clock deadline that holds even when a server
-trickles bytes (each read restarts the SDK's read timeout, so timeouts alone never end it);
+trickles bytes (each read restarts the idle timeout, so timeouts alone never end it);
 `read_capped` stops reading a body past a size; `too_deep` finds JSON nested deeper than
 `json.loads` should recurse, in linear time.
 """
@@ -35,21 +35,47 @@ class StreamError(Exception):
     """Stands for the transport's own errors while a body streams (httpx2's, via the SDK)."""
 
 
-def read_capped(chunks: Iterator[bytes], limit: int) -> bytes | None:
-    """The body, or None once it passes `limit` bytes (the rest is never read)."""
+class StreamTimeout(StreamError):
+    """The server sent nothing for a whole read timeout while a body streamed."""
+
+
+def deadline_failure(total: float) -> Failure:
+    """The request ran out of its wall-clock budget (PS515), saying how to raise it."""
+    return Failure(
+        f"the LLM request passed its deadline of {total:g} s (all attempts together); "
+        "a slow server needs more: raise it with --deadline or fill.deadline",
+        "PS515",
+    )
+
+
+class TooLarge(Exception):
+    """A body passed its size limit."""
+
+
+def capped(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """`chunks` as they come, until they pass `limit` bytes (then TooLarge; the rest is never
+    read); the transport's errors become StreamTimeout or StreamError."""
     import httpx2
 
-    parts: list[bytes] = []
     size = 0
     try:
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
-                return None
-            parts.append(chunk)
+                raise TooLarge(limit)
+            yield chunk
+    except httpx2.TimeoutException as exc:
+        raise StreamTimeout(exc) from exc
     except httpx2.HTTPError as exc:
         raise StreamError(exc) from exc
-    return b"".join(parts)
+
+
+def read_capped(chunks: Iterator[bytes], limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` bytes (the rest is never read)."""
+    try:
+        return b"".join(capped(chunks, limit))
+    except TooLarge:
+        return None
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -73,10 +99,7 @@ def before_deadline(deadline: float, total: float, call: Callable[[], T]) -> T |
     ever; the call runs in a daemon thread and is abandoned at the deadline (its socket
     closes with the client, or at exit: a daemon thread never holds the process).
     """
-    expired = Failure(
-        f"the LLM request passed its deadline of {total:g} s (all attempts together)",
-        "PS515",
-    )
+    expired = deadline_failure(total)
     if deadline - time.monotonic() <= 0:
         return expired
     box: list[T | BaseException] = []

@@ -1,13 +1,15 @@
 """The LLM provider of the fill pass: structured answers from any OpenAI-compatible server.
 
 `run_requests` sends each `LLMRequest` through the `openai` SDK's Chat Completions API with a
-strict JSON Schema as `response_format`, temperature 0 and explicit timeouts. An answer that
-is not JSON, not an object, fails the schema or is rejected by the caller's validator is fed
-back to the model with the errors, up to `LLMConfig.max_attempts` times. Transport failures
-(429, 5xx, connection errors, timeouts) are retried by the SDK itself (`transport_retries`,
-honouring `Retry-After`); whatever still fails ends that request with an error in its
-`LLMResult`. Nothing a server does makes `run_requests` raise: only programming errors do
-(an invalid config or JSON Schema, duplicate keys, a validator that raises).
+strict JSON Schema as `response_format`, temperature 0, `max_tokens`, and token streaming
+(`llm_stream.call`: an idle timeout between chunks, a deadline per request). An answer that
+is not JSON, not an object, fails the schema, is rejected by the caller's validator or was
+cut off at `max_tokens` is fed back to the model with the reasons, up to
+`LLMConfig.max_attempts` times. 408/409/429/5xx and refused connections are retried
+(`transport_retries`, honouring `Retry-After`); a timeout is not (see llm_stream). Whatever
+still fails ends that request with an error in its `LLMResult`. Nothing a server does makes
+`run_requests` raise: only programming errors do (an invalid config or JSON Schema,
+duplicate keys, a validator or progress callback that raises).
 
 `openai` and `jsonschema` are imported only when requests are about to be made, so importing
 this module (as the CLI does) stays cheap.
@@ -17,34 +19,82 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipespec.fill.bounds import (
     MAX_JSON_DEPTH,
     MAX_RESPONSE_BYTES,
     Failure,
-    StreamError,
     before_deadline,
-    read_capped,
     too_deep,
 )
+from pipespec.fill.llm_stream import Completion, Usage, call, one_line
 
 if TYPE_CHECKING:
     import openai
     from jsonschema.protocols import Validator as SchemaValidator
     from openai.types.chat import ChatCompletionMessageParam
 
+__all__ = [
+    "FEEDBACK_HEAD",
+    "FEEDBACK_TAIL",
+    "LLMConfig",
+    "LLMRequest",
+    "LLMResult",
+    "ProgressCallback",
+    "ProgressEvent",
+    "ProgressState",
+    "Usage",
+    "Validator",
+    "run_requests",
+]
+
+# Validators parse the answer's code with `ast`, and CPython 3.11's AST construction is not
+# thread-safe (python/cpython#106905: "AST constructor recursion depth mismatch" when two
+# threads parse at once); streamed answers often finish together. Checking takes
+# milliseconds against the model's minutes, so the requests' threads take turns.
+_ONE_VALIDATOR_AT_A_TIME = threading.Lock()
+
 MAX_LISTED_ERRORS = 20
 """At most this many errors are listed in a feedback message or a final error."""
 
-_SNIPPET = 300  # characters of a server body or an error message quoted in an error
-
 FEEDBACK_HEAD = "Your previous answer was rejected:"
 FEEDBACK_TAIL = "Answer again with JSON that satisfies the schema."
+
+DEFAULT_TIMEOUT_S = 120.0
+"""The longest silence allowed; a CPU model reads the whole prompt before its first token."""
+DEFAULT_DEADLINE_S = 900.0
+"""One request, all attempts together: two full-length answers of a CPU model at 2 tokens/s."""
+DEFAULT_MAX_TOKENS = 700
+"""Room for one transform body and its JSON; a model that writes more is told to be brief."""
+
+ProgressState = Literal["waiting", "streaming", "checking", "rejected", "accepted", "failed"]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Where one request stands. States, per attempt: `waiting` (sent, nothing back yet),
+    `streaming` (tokens arriving), `checking` (the answer is being validated), then
+    `rejected` (another attempt follows); the last event is `accepted` or `failed`."""
+
+    key: str
+    attempt: int  # the content attempt, from 1
+    tokens: int  # completion tokens of this attempt so far: the server's count, else chunks
+    elapsed_s: float  # since the request's first attempt started
+    state: ProgressState
+
+    @property
+    def final(self) -> bool:
+        return self.state in ("accepted", "failed")
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+"""Told every ProgressEvent; called from worker threads, one request's events in order."""
 
 
 @dataclass(frozen=True)
@@ -54,20 +104,24 @@ class LLMConfig:
     model: str
     base_url: str | None = None  # None: OPENAI_BASE_URL env or the SDK default
     api_key: str | None = None  # None: OPENAI_API_KEY env
-    timeout_s: float = 60.0  # per HTTP request (each connect/read/write/pool phase)
+    # The longest the server may stay silent: the connect, the wait for the first token and
+    # each read of the stream. A model that keeps streaming tokens never trips it.
+    timeout_s: float = DEFAULT_TIMEOUT_S
     max_concurrency: int = 4
     max_attempts: int = 3  # per request, counting content retries
-    transport_retries: int = 2  # SDK retries for 408/409/429/5xx/connection errors/timeouts
-    # Wall clock for one request, all attempts and retries together (None: timeout_s per
-    # attempt). `timeout_s` bounds each read, so a server trickling bytes never trips it.
+    transport_retries: int = 2  # retries of 408/409/429/5xx and refused connections
+    # Wall clock for one request, all attempts and retries together (None: DEFAULT_DEADLINE_S,
+    # or timeout_s per attempt when that is longer, as before the deadline had a setting).
     deadline_s: float | None = None
+    max_tokens: int | None = DEFAULT_MAX_TOKENS  # per answer; None: the server's own limit
     max_response_bytes: int = MAX_RESPONSE_BYTES
+    progress: ProgressCallback | None = field(default=None, compare=False, repr=False)
 
     @property
     def request_deadline_s(self) -> float:
-        return (
-            self.deadline_s if self.deadline_s is not None else self.timeout_s * self.max_attempts
-        )
+        if self.deadline_s is not None:
+            return self.deadline_s
+        return max(DEFAULT_DEADLINE_S, self.timeout_s * self.max_attempts)
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -80,6 +134,8 @@ class LLMConfig:
             raise ValueError(f"LLMConfig.max_attempts must be >= 1, not {self.max_attempts}")
         if self.deadline_s is not None and not self.deadline_s > 0:
             raise ValueError(f"LLMConfig.deadline_s must be > 0, not {self.deadline_s!r}")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"LLMConfig.max_tokens must be >= 1, not {self.max_tokens}")
         if self.max_response_bytes < 1:
             raise ValueError("LLMConfig.max_response_bytes must be >= 1")
         if self.transport_retries < 0:
@@ -100,49 +156,36 @@ class LLMRequest:
 
 
 @dataclass
-class Usage:
-    """Tokens and completions; `requests` counts HTTP calls that returned a completion."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    requests: int = 0
-
-    def __iadd__(self, other: Usage) -> Usage:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.requests += other.requests
-        return self
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass
 class LLMResult:
     """The outcome of one request: an accepted `value`, or an `error` saying why not."""
 
     key: str
     value: dict[str, Any] | None
     error: str | None  # first line: what happened; further lines: details
-    attempts: int  # content attempts made (HTTP calls that the SDK retried count once)
+    attempts: int  # content attempts made (HTTP calls that were retried count once)
     usage: Usage = field(default_factory=Usage)
     model: str = ""  # the model the server reported (response.model), else config.model
-    code: str | None = None  # the diagnostic code of a bound that ended it (PS513-PS515)
+    code: str | None = None  # the diagnostic code of a bound that ended it (PS504, PS513-PS515)
 
 
 Validator = Callable[[LLMRequest, dict[str, Any]], list[str]]
-"""Checks a schema-valid answer beyond the schema; returns error messages, [] to accept."""
+"""Checks a schema-valid answer beyond the schema; returns error messages, [] to accept.
+Called by one request's thread at a time, never by two at once."""
 
 
 def run_requests(
-    config: LLMConfig, requests: Sequence[LLMRequest], validate: Validator
+    config: LLMConfig,
+    requests: Sequence[LLMRequest],
+    validate: Validator,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, LLMResult], Usage]:
     """Answer every request; returns results keyed by `LLMRequest.key` and the total usage.
 
     Identical requests (same system, user, schema name and schema) are sent once; the other
     keys get a copy of the result under their own key (same value, attempts and usage), and
     the total counts the calls once. At most `config.max_concurrency` requests are in flight.
+    `progress` (default: `config.progress`, which travels with the config through the fill
+    pass) is told how each request stands, under every key that shares it.
     """
     from jsonschema import Draft202012Validator
 
@@ -158,18 +201,20 @@ def run_requests(
     groups: dict[str, list[LLMRequest]] = {}
     for request in requests:
         groups.setdefault(_fingerprint(request), []).append(request)
-    unique = [group[0] for group in groups.values()]
 
     outcomes: list[LLMResult]
     try:
         client = _make_client(config)
     except _SetupError as exc:
         outcomes = [
-            LLMResult(request.key, None, str(exc), 0, Usage(), config.model) for request in unique
+            LLMResult(group[0].key, None, str(exc), 0, Usage(), config.model)
+            for group in groups.values()
         ]
     else:
         with client:
-            outcomes = _run_all(client, config, unique, validate)
+            outcomes = _run_all(
+                client, config, list(groups.values()), validate, progress or config.progress
+            )
 
     total = Usage()
     by_key: dict[str, LLMResult] = {}
@@ -196,15 +241,6 @@ class _SetupError(Exception):
     """The client cannot be created (no openai package, no API key, ...)."""
 
 
-@dataclass
-class _Completion:
-    content: str | None
-    refusal: str | None
-    finish_reason: str | None
-    usage: Usage
-    model: str | None
-
-
 def _fingerprint(request: LLMRequest) -> str:
     return json.dumps(
         [request.system, request.user, request.schema_name, request.json_schema],
@@ -222,194 +258,177 @@ def _make_client(config: LLMConfig) -> openai.OpenAI:
             "the LLM is unavailable: the openai package is not installed (pip install openai)"
         ) from exc
     try:
+        # max_retries=0: llm_stream retries what is worth retrying; the SDK would also
+        # retry timeouts, restarting a slow model's answer from zero.
         return openai.OpenAI(
             api_key=config.api_key,
             base_url=config.base_url,
             timeout=config.timeout_s,
-            max_retries=config.transport_retries,
+            max_retries=0,
         )
     except openai.OpenAIError as exc:
         raise _SetupError(
-            f"the LLM is unavailable: cannot set up the OpenAI client\n  {_one_line(str(exc))}"
+            f"the LLM is unavailable: cannot set up the OpenAI client\n  {one_line(str(exc))}"
         ) from exc
 
 
 def _run_all(
     client: openai.OpenAI,
     config: LLMConfig,
-    requests: list[LLMRequest],
+    groups: list[list[LLMRequest]],
     validate: Validator,
+    progress: ProgressCallback | None,
 ) -> list[LLMResult]:
-    workers = min(config.max_concurrency, len(requests))
+    workers = min(config.max_concurrency, len(groups))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipespec-llm")
     futures: list[Future[LLMResult]] = []
     try:
-        futures = [pool.submit(_run_one, client, config, request, validate) for request in requests]
+        futures = [
+            pool.submit(
+                _run_one,
+                client,
+                config,
+                _Conversation(group[0], config, progress, [r.key for r in group]),
+                validate,
+            )
+            for group in groups
+        ]
         return [future.result() for future in futures]
     finally:
         # On an exception (a validator bug, Ctrl-C) do not start the requests still queued.
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+class _Conversation:
+    """One request's attempts: the messages so far, the usage, the model, the progress."""
+
+    def __init__(
+        self,
+        request: LLMRequest,
+        config: LLMConfig,
+        progress: ProgressCallback | None,
+        keys: list[str],
+    ) -> None:
+        self.request = request
+        self.messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": request.system},
+            {"role": "user", "content": request.user},
+        ]
+        self.usage = Usage()
+        self.model = config.model
+        self.attempts = 0
+        self._progress = progress
+        self._keys = keys
+        self._started: float | None = None
+        self._lock = threading.Lock()
+        self._over = False
+
+    def begin(self) -> None:
+        if self._started is None:
+            self._started = time.monotonic()
+        self.attempts += 1
+        self.report("waiting", 0)
+
+    def streamed(self, tokens: int) -> None:
+        self.report("streaming", tokens)
+
+    def report(self, state: ProgressState, tokens: int) -> None:
+        if self._progress is None:
+            return
+        # The lock keeps one request's events in order; `_over` drops what a call abandoned
+        # at the deadline still reports from its thread after the request has ended.
+        with self._lock:
+            if self._over:
+                return
+            self._over = state in ("accepted", "failed")
+            elapsed = time.monotonic() - (self._started or time.monotonic())
+            for key in self._keys:
+                self._progress(ProgressEvent(key, self.attempts, tokens, elapsed, state))
+
+    def record(self, completion: Completion) -> None:
+        self.usage += completion.usage
+        self.model = completion.model or self.model
+
+    def reject(self, content: str, feedback: str, tokens: int) -> None:
+        self.messages.append({"role": "assistant", "content": content})
+        self.messages.append({"role": "user", "content": feedback})
+        self.report("rejected", tokens)
+
+    def accept(self, value: dict[str, Any], tokens: int) -> LLMResult:
+        self.report("accepted", tokens)
+        return LLMResult(self.request.key, value, None, self.attempts, self.usage, self.model)
+
+    def fail(self, message: str, code: str | None = None, tokens: int = 0) -> LLMResult:
+        self.report("failed", tokens)
+        return LLMResult(
+            self.request.key, None, message, self.attempts, self.usage, self.model, code
+        )
+
+
 def _run_one(
-    client: openai.OpenAI, config: LLMConfig, request: LLMRequest, validate: Validator
+    client: openai.OpenAI, config: LLMConfig, talk: _Conversation, validate: Validator
 ) -> LLMResult:
     from jsonschema import Draft202012Validator
 
+    request = talk.request
     schema_validator = Draft202012Validator(request.json_schema)
-    messages: list[ChatCompletionMessageParam] = [
-        {"role": "system", "content": request.system},
-        {"role": "user", "content": request.user},
-    ]
-    usage = Usage()
-    model = config.model
     errors: list[str] = []
-    attempts = 0
-
-    def fail(message: str, code: str | None = None) -> LLMResult:
-        return LLMResult(request.key, None, message, attempts, usage, model, code)
-
     deadline = time.monotonic() + config.request_deadline_s
-    while attempts < config.max_attempts:
-        attempts += 1
+    while talk.attempts < config.max_attempts:
+        talk.begin()
         completion = before_deadline(
             deadline,
             config.request_deadline_s,
-            lambda: _call(client, config, request, messages, deadline),
+            lambda: call(client, config, request, talk.messages, deadline, talk.streamed),
         )
         if isinstance(completion, Failure):
-            return fail(completion.message, completion.code)
-        if isinstance(completion, str):
-            return fail(completion)
-        usage += completion.usage
-        model = completion.model or model
-        if completion.refusal:
-            return fail(f"the model refused to answer\n  {_one_line(completion.refusal)}")
-        if completion.finish_reason == "length":
-            return fail("the model's answer was cut off at its token limit (finish_reason=length)")
-        if completion.finish_reason == "content_filter":
-            return fail("the model's answer was withheld by a content filter")
+            return talk.fail(completion.message, completion.code)
+        talk.record(completion)
+        tokens = completion.tokens
         content = completion.content or ""
+        if completion.refusal:
+            return talk.fail(f"the model refused to answer\n  {one_line(completion.refusal)}")
+        if completion.finish_reason == "content_filter":
+            return talk.fail("the model's answer was withheld by a content filter")
+        if completion.finish_reason == "length":
+            # Cut off: no answer to check, but a model told to be brief usually manages.
+            limit = _limit(config, tokens)
+            if talk.attempts >= config.max_attempts:
+                return talk.fail(_cut_off_error(limit), "PS504", tokens)
+            talk.reject(content, _cut_off_feedback(limit), tokens)
+            continue
+        talk.report("checking", tokens)
         value, errors = _check_answer(content, schema_validator, request, validate)
         if value is not None:
-            return LLMResult(request.key, value, None, attempts, usage, model)
-        messages.append({"role": "assistant", "content": content})
-        messages.append({"role": "user", "content": _feedback(errors)})
-    return fail(
-        f"no acceptable answer after {attempts} attempt{'s' if attempts != 1 else ''}; "
+            return talk.accept(value, tokens)
+        talk.reject(content, _feedback(errors), tokens)
+    return talk.fail(
+        f"no acceptable answer after {talk.attempts} attempt{'s' if talk.attempts != 1 else ''}; "
         "the last one was rejected:\n" + _bullets(errors)
     )
 
 
-def _call(
-    client: openai.OpenAI,
-    config: LLMConfig,
-    request: LLMRequest,
-    messages: list[ChatCompletionMessageParam],
-    deadline: float,
-) -> _Completion | Failure | str:
-    """One HTTP call (plus the SDK's transport retries); a `str` is the error."""
-    import openai
-
-    retries = config.transport_retries
-    after = f" (after {retries} retr{'ies' if retries != 1 else 'y'})" if retries else ""
-    # No single read may outlast the deadline either (the thread in `_before` is the backstop).
-    timeout = max(min(config.timeout_s, deadline - time.monotonic()), 0.001)
-    try:
-        with client.with_options(timeout=timeout).chat.completions.with_streaming_response.create(
-            model=config.model,
-            messages=list(messages),
-            temperature=0,
-            response_format={
-                "type": "json_schema",
-                "json_schema": {
-                    "name": request.schema_name,
-                    "schema": request.json_schema,
-                    "strict": True,
-                },
-            },
-        ) as raw:
-            content_type = raw.headers.get("content-type", "")
-            status = raw.status_code
-            body = read_capped(raw.iter_bytes(), config.max_response_bytes)
-    except openai.APITimeoutError:
-        return f"the LLM server at {client.base_url} did not answer within {timeout:g} s{after}"
-    except openai.APIConnectionError as exc:
-        cause = exc.__cause__ or exc
-        return f"cannot reach the LLM server at {client.base_url}{after}\n  {_one_line(str(cause))}"
-    except openai.APIStatusError as exc:
-        status = exc.status_code
-        retried = after if status in (408, 409, 429) or status >= 500 else ""
-        page = exc.response.text if exc.response is not None else ""
-        return f"the LLM server answered HTTP {status}{retried}\n  {_one_line(page) or '(empty)'}"
-    except openai.OpenAIError as exc:
-        return f"the LLM request failed: {type(exc).__name__}\n  {_one_line(str(exc))}"
-    except StreamError as exc:  # the body broke off (reset, read timeout) while streaming
-        return f"the LLM server's response broke off\n  {_one_line(repr(exc))}"
-
-    if body is None:
-        return Failure(
-            f"the LLM server's response is over {config.max_response_bytes // 1024} KiB; "
-            "an answer is one short script",
-            "PS513",
-        )
-    text = body.decode("utf-8", errors="replace")
-    if "json" not in content_type.split(";")[0].lower():
-        return (
-            f"the LLM server answered HTTP {status} with "
-            f"{content_type or 'no content type'}, not a JSON chat completion "
-            f"(is the base URL {client.base_url} right?)\n  {_one_line(text) or '(empty)'}"
-        )
-    if too_deep(text):
-        return Failure(f"the LLM server's response nests deeper than {MAX_JSON_DEPTH}", "PS514")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return (
-            f"the LLM server's response is not valid JSON ({exc})\n  {_one_line(text) or '(empty)'}"
-        )
-    return _parse_completion(data)
+def _limit(config: LLMConfig, tokens: int) -> str:
+    if tokens:
+        return f"{tokens} tokens"
+    if config.max_tokens is not None:
+        return f"{config.max_tokens} tokens"
+    return "the server's token limit"
 
 
-def _parse_completion(data: object) -> _Completion | str:
-    """Read what we need from a chat.completion body, tolerating servers' variations."""
-    if not isinstance(data, dict):
-        return f"the LLM server's response is not a chat completion\n  {_one_line(repr(data))}"
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        if "error" in data:
-            return f"the LLM server reported an error\n  {_one_line(json.dumps(data['error']))}"
-        return (
-            "the LLM server's response is not a chat completion (no choices)\n"
-            f"  {_one_line(json.dumps(data))}"
-        )
-    choice: dict[str, Any] = choices[0]
-    message = choice.get("message")
-    if not isinstance(message, dict):
-        return "the LLM server's response has no message in its first choice"
-    content = message.get("content")
-    refusal = message.get("refusal")
-    finish_reason = choice.get("finish_reason")
-    model = data.get("model")
-    return _Completion(
-        content=content if isinstance(content, str) else None,
-        refusal=refusal if isinstance(refusal, str) else None,
-        finish_reason=finish_reason if isinstance(finish_reason, str) else None,
-        usage=_read_usage(data.get("usage")),
-        model=model if isinstance(model, str) and model else None,
+def _cut_off_feedback(limit: str) -> str:
+    return (
+        f"Your previous answer was cut off at {limit}, before it was complete. Write a "
+        "shorter body: no comments, no docstrings, no explanations, only the code the "
+        f"description needs. {FEEDBACK_TAIL}"
     )
 
 
-def _read_usage(raw: object) -> Usage:
-    usage = Usage(requests=1)
-    if isinstance(raw, dict):
-        prompt = raw.get("prompt_tokens")
-        completion = raw.get("completion_tokens")
-        if isinstance(prompt, int) and not isinstance(prompt, bool):
-            usage.prompt_tokens = max(prompt, 0)
-        if isinstance(completion, int) and not isinstance(completion, bool):
-            usage.completion_tokens = max(completion, 0)
-    return usage
+def _cut_off_error(limit: str) -> str:
+    return (
+        f"the model's answer was cut off at {limit} (finish_reason=length) on its last "
+        "attempt: raise the limit with --max-tokens or fill.max_tokens"
+    )
 
 
 def _check_answer(
@@ -435,10 +454,11 @@ def _check_answer(
     )
     if schema_errors:
         return None, [
-            f"at {_pointer(list(error.absolute_path))}: {_one_line(error.message)}"
+            f"at {_pointer(list(error.absolute_path))}: {one_line(error.message)}"
             for error in schema_errors
         ]
-    problems = validate(request, value)
+    with _ONE_VALIDATOR_AT_A_TIME:
+        problems = validate(request, value)
     if problems:
         return None, list(problems)
     return value, []
@@ -473,9 +493,3 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return type(value).__name__
-
-
-def _one_line(text: str) -> str:
-    """Whitespace collapsed, cut to a readable length."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _SNIPPET else flat[: _SNIPPET - 3] + "..."

@@ -11,6 +11,13 @@ the tests run the real SDK against this loopback server instead:
 The script is either a handler `(request_json, call_index) -> Reply` or a list of replies
 (call `i` gets `replies[i]`, the last one repeating). The server records every request body,
 its headers and arrival time, and the largest number of requests in flight at once.
+
+A request with `"stream": true` gets its completion as Server-Sent Events, the way
+llama.cpp's server and OpenAI send it: a role chunk, one chunk per piece of the content, a
+chunk with the finish reason, a usage chunk when `stream_options.include_usage` asks for it,
+then `data: [DONE]`. A Reply can pace the chunks (`chunk_every`), go silent part-way
+(`stall_after`, `stall`), hang up part-way (`stop_after`), or ignore `stream` and answer one
+JSON document (`stream=False`).
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ CHAT_PATH = "/v1/chat/completions"
 class Reply:
     """What the server does with one request.
 
-    By default a 200 chat.completion whose message has `content` (or `refusal`). Set `body`
-    to send that instead, verbatim, with `status`, `content_type` and `headers`.
+    By default a 200 chat.completion whose message has `content` (or `refusal`), streamed
+    when the request asks for a stream. Set `body` to send that instead, verbatim, with
+    `status`, `content_type` and `headers`.
     """
 
     content: str | None = None
@@ -49,6 +57,12 @@ class Reply:
     completion_tokens: int = 5
     include_usage: bool = True
     model: str = "fake-model-2024"
+    stream: bool | None = None  # None: stream when asked; False: one JSON document anyway
+    chunks: int = 0  # content pieces when streaming; 0: about 8 characters each, at most 64
+    chunk_every: float = 0.0  # seconds between two events of a stream
+    stall_after: int | None = None  # after this many events, go silent for `stall` seconds
+    stall: float = 0.0
+    stop_after: int | None = None  # after this many events, hang up (no finish, no [DONE])
 
     @classmethod
     def answer(cls, value: object, **kwargs: Any) -> Reply:
@@ -80,6 +94,11 @@ class Reply:
     def trickled(cls, value: object, every: float = 0.2, **kwargs: Any) -> Reply:
         """A good answer sent a byte at a time: never idle long enough for a read timeout."""
         return cls(content=json.dumps(value), trickle=every, **kwargs)
+
+    @classmethod
+    def streamed(cls, value: object, chunks: int = 8, every: float = 0.0, **kwargs: Any) -> Reply:
+        """A good answer streamed in `chunks` content events, `every` seconds apart."""
+        return cls(content=json.dumps(value), chunks=chunks, chunk_every=every, **kwargs)
 
     @classmethod
     def nested(cls, depth: int, where: str = "content", **kwargs: Any) -> Reply:
@@ -226,29 +245,91 @@ class FakeOpenAI:
                 reply = Reply.error(599, "the fake server's handler raised")
             if reply.delay > 0 and self._stopping.wait(reply.delay):
                 return  # shutting down: drop the connection
-            if reply.body is not None:
-                data = reply.body.encode() if isinstance(reply.body, str) else reply.body
-            else:
-                data = json.dumps(_completion(reply, index)).encode()
-            if reply.trickle > 0:
-                _send(handler, reply.status, reply.content_type, b"", reply.headers, len(data))
-                self._trickle(handler, data, reply.trickle)
-            else:
-                _send(handler, reply.status, reply.content_type, data, reply.headers)
+            self._answer(handler, reply, body, index)
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _trickle(self, handler: _RequestHandler, data: bytes, every: float) -> None:
-        """One byte, then a pause, until the body is sent or the server stops."""
-        for i in range(len(data)):
-            if self._stopping.wait(every):
+    def _answer(
+        self, handler: _RequestHandler, reply: Reply, request: dict[str, Any], index: int
+    ) -> None:
+        length: int | None
+        if reply.body is not None:
+            data = reply.body.encode() if isinstance(reply.body, str) else reply.body
+            pieces, content_type, length = [data], reply.content_type, len(data)
+        elif request.get("stream") and reply.stream is not False:
+            options = request.get("stream_options") or {}
+            usage = bool(options.get("include_usage")) and reply.include_usage
+            pieces, content_type, length = _events(reply, index, usage), "text/event-stream", None
+        else:
+            # A model takes as long to write an answer it sends whole as one it streams.
+            generating = _generation_time(reply, len(_events(reply, index, False)))
+            if generating > 0 and self._stopping.wait(generating):
+                return
+            data = json.dumps(_completion(reply, index)).encode()
+            pieces, content_type, length = [data], reply.content_type, len(data)
+        if reply.trickle > 0:  # a byte at a time, a pause before each
+            whole = b"".join(pieces)
+            pieces = [whole[i : i + 1] for i in range(len(whole))]
+        if not _send(handler, reply.status, content_type, b"", reply.headers, length):
+            return
+        for i, piece in enumerate(pieces):
+            if i == reply.stop_after:
+                return  # hang up: HTTP/1.0, so the body just ends
+            pause = reply.trickle if reply.trickle > 0 else (reply.chunk_every if i else 0.0)
+            if i == reply.stall_after:
+                pause += reply.stall
+            if pause > 0 and self._stopping.wait(pause):
                 return
             try:
-                handler.wfile.write(data[i : i + 1])
+                handler.wfile.write(piece)
                 handler.wfile.flush()
             except OSError:
-                return  # the client gave up (the deadline test)
+                return  # the client gave up (a timeout or deadline test)
+
+
+def _events(reply: Reply, index: int, include_usage: bool) -> list[bytes]:
+    """The completion as Server-Sent Events, one `data:` event per list item."""
+    head = {
+        "id": f"chatcmpl-fake-{index}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": reply.model,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    for name in ("content", "refusal"):
+        text = getattr(reply, name)
+        if text:
+            events.extend(chunk({name: piece}) for piece in _split(text, reply.chunks))
+    events.append(chunk({}, reply.finish_reason))
+    if include_usage:
+        events.append({**head, "choices": [], "usage": _usage(reply)})
+    out = [f"data: {json.dumps(event)}\n\n".encode() for event in events]
+    return [*out, b"data: [DONE]\n\n"]
+
+
+def _generation_time(reply: Reply, events: int) -> float:
+    """How long the stream of `events` would take: what a whole answer waits for."""
+    stalled = reply.stall if reply.stall_after is not None and reply.stall_after < events else 0
+    return reply.chunk_every * (events - 1) + stalled
+
+
+def _split(text: str, chunks: int) -> list[str]:
+    count = chunks if chunks > 0 else min(64, max(1, len(text) // 8))
+    size = -(-len(text) // count)  # ceiling: `count` pieces at most
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _usage(reply: Reply) -> dict[str, int]:
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+    }
 
 
 def _completion(reply: Reply, index: int) -> dict[str, Any]:
@@ -271,11 +352,7 @@ def _completion(reply: Reply, index: int) -> dict[str, Any]:
         ],
     }
     if reply.include_usage:
-        out["usage"] = {
-            "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens,
-            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-        }
+        out["usage"] = _usage(reply)
     return out
 
 
@@ -286,17 +363,24 @@ def _send(
     data: bytes,
     headers: Mapping[str, str],
     length: int | None = None,
-) -> None:
+) -> bool:
+    """The status line, the headers and `data`; False when the client has gone.
+
+    `length` is the Content-Length when more than `data` follows; None with empty `data`
+    leaves it out (the body ends when the connection closes, as streams do)."""
     try:
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(data) if length is None else length))
+        if data or length is not None:
+            handler.send_header("Content-Length", str(len(data) if length is None else length))
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(data)
+        handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
-        pass  # the client gave up (a timeout test)
+        return False  # the client gave up (a timeout test)
+    return True
 
 
 class _Server(ThreadingHTTPServer):

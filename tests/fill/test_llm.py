@@ -74,8 +74,9 @@ def closed_port() -> int:
 # --- answers -------------------------------------------------------------------------------
 
 
-def test_good_answer_and_request_shape() -> None:
-    with FakeOpenAI([Reply.answer(GOOD)]) as fake:
+@pytest.mark.parametrize("stream", [None, False], ids=["streamed", "server-ignores-stream"])
+def test_good_answer_and_request_shape(stream: bool | None) -> None:
+    with FakeOpenAI([Reply.answer(GOOD, stream=stream)]) as fake:
         results, usage = run(fake, [request()])
     result = results["train"]
     assert result.value == GOOD
@@ -86,6 +87,9 @@ def test_good_answer_and_request_shape() -> None:
     [body] = fake.requests
     assert body["model"] == "test-model"
     assert body["temperature"] == 0
+    assert body["max_tokens"] == 700  # the server's own cap would be 1,024 or none at all
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
     assert body["messages"] == [
         {"role": "system", "content": "You complete ML pipeline steps."},
         {"role": "user", "content": "step: train"},
@@ -168,14 +172,32 @@ def test_refusal_ends_without_retry() -> None:
     assert usage.requests == 1
 
 
-def test_finish_reason_length_is_an_error() -> None:
+def test_a_cut_off_answer_is_fed_back_then_accepted() -> None:
+    cut = Reply.text('{"image": "pyth', finish_reason="length", completion_tokens=700)
+    with FakeOpenAI([cut, Reply.answer(GOOD)]) as fake:
+        results, usage = run(fake, [request()])
+    result = results["train"]
+    assert result.value == GOOD
+    assert result.attempts == 2
+    assert usage.requests == 2
+    second = fake.requests[1]["messages"]
+    assert second[2] == {"role": "assistant", "content": '{"image": "pyth'}
+    feedback = second[3]["content"]
+    assert feedback.startswith("Your previous answer was cut off at 700 tokens")
+    assert "shorter body" in feedback and "no comments" in feedback
+
+
+def test_a_cut_off_on_the_last_attempt_is_an_error() -> None:
     with FakeOpenAI([Reply.text('{"image": "pyth', finish_reason="length")]) as fake:
-        results, _ = run(fake, [request()])
+        results, _ = run(fake, [request()], max_attempts=2, max_tokens=64)
     result = results["train"]
     assert result.value is None
+    assert result.code == "PS504"  # a bound, not a rejected answer (PS503)
     assert result.error is not None
     assert "finish_reason=length" in result.error
-    assert fake.calls == 1
+    assert "--max-tokens or fill.max_tokens" in result.error
+    assert fake.calls == 2
+    assert [body["max_tokens"] for body in fake.requests] == [64, 64]
 
 
 # --- transport -----------------------------------------------------------------------------
@@ -226,17 +248,34 @@ def test_429_retry_after_is_honoured() -> None:
     assert second - first >= 0.95  # the SDK's own backoff would be <= 0.5 s
 
 
-def test_timeout_is_an_error() -> None:
+def test_a_timeout_is_an_error_and_never_retried() -> None:
+    # Retrying would make a slow model start its answer from zero: neither the transport
+    # retries nor the content attempts may send the request again.
     with FakeOpenAI([Reply.answer(GOOD, delay=2.0)]) as fake:
         started = time.monotonic()
-        results, _ = run(fake, [request()], timeout_s=0.5, transport_retries=0)
+        results, _ = run(fake, [request()], timeout_s=0.5, transport_retries=2, max_attempts=3)
         elapsed = time.monotonic() - started
     result = results["train"]
     assert result.value is None
+    assert result.code == "PS504"
     assert result.error is not None
-    assert "did not answer within 0.5 s" in result.error
+    assert "sent nothing for 0.5 s (the idle timeout" in result.error
+    assert "--timeout or fill.timeout" in result.error
     assert fake.calls == 1
+    assert result.attempts == 1
     assert elapsed < 1.8
+
+
+def test_connection_refused_is_retried_then_an_error() -> None:
+    config = LLMConfig(
+        model="m", base_url=f"http://127.0.0.1:{closed_port()}/v1", api_key="k", transport_retries=1
+    )
+    results, usage = run_requests(config, [request()], accept)
+    error = results["train"].error
+    assert error is not None
+    assert error.startswith("cannot reach the LLM server at http://127.0.0.1:")
+    assert "(after 1 retry)" in error.split("\n")[0]
+    assert usage == Usage()
 
 
 def test_connection_refused_is_an_error() -> None:

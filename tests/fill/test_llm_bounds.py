@@ -41,11 +41,18 @@ def test_the_deadline_covers_every_attempt_and_retry() -> None:
     assert fake.calls <= 2
 
 
-def test_the_default_deadline_follows_the_timeout() -> None:
-    config = LLMConfig(model="m", timeout_s=2.0, max_attempts=3)
-    assert config.request_deadline_s == pytest.approx(2.0 * 3)
+def test_the_default_deadline_is_15_minutes_or_the_old_timeout_times_attempts() -> None:
+    assert LLMConfig(model="m").request_deadline_s == pytest.approx(15 * 60)
+    assert LLMConfig(model="m", timeout_s=2.0).request_deadline_s == pytest.approx(15 * 60)
+    # A spec that raised fill.timeout for a slow server before fill.deadline existed keeps
+    # the deadline it had then (timeout x attempts).
+    slow = LLMConfig(model="m", timeout_s=600.0, max_attempts=3)
+    assert slow.request_deadline_s == pytest.approx(600.0 * 3)
+    assert LLMConfig(model="m", deadline_s=30).request_deadline_s == 30
     with pytest.raises(ValueError, match="deadline_s"):
         LLMConfig(model="m", deadline_s=0)
+    with pytest.raises(ValueError, match="max_tokens"):
+        LLMConfig(model="m", max_tokens=0)
 
 
 @pytest.mark.parametrize("where", ["content", "body"])

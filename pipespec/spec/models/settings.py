@@ -230,5 +230,19 @@ class FillSettings(Model):
 
     model: str | None = None
     base_url: str | None = None
-    timeout: Duration | None = None
+    timeout: Duration | None = Field(
+        default=None,
+        description="the longest the LLM server may stay silent: the connect, the wait for "
+        "the first token, each pause in the stream (default 120s; --timeout)",
+    )
+    deadline: Duration | None = Field(
+        default=None,
+        description="the longest one step's request may take, all attempts together "
+        "(default 15m, or 3 x timeout when that is longer; --deadline)",
+    )
+    max_tokens: Annotated[int, Field(ge=16, le=32768)] | None = Field(
+        default=None,
+        description="the most tokens one answer may have (default 700; --max-tokens); an "
+        "answer cut off there is sent back to the model to be written shorter",
+    )
     max_concurrency: Annotated[int, Field(ge=1, le=32)] | None = None
