@@ -114,6 +114,7 @@ CODES: dict[str, str] = {
     "PS212": "script not found or unreadable",
     "PS213": "number out of range",
     "PS214": "NUL character in a string",
+    "PS216": "declared columns are invalid",
     "PS220": "param enum or pattern is invalid, or the default breaks it",
     "PS240": "a tune step without a search space",
     "PS241": "a tune step running its own trials without `objective` or `max_trials`",
