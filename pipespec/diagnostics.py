@@ -179,6 +179,9 @@ CODES: dict[str, str] = {
     "PS514": "LLM answer nested too deeply",
     "PS515": "LLM request passed its deadline",
     "PS516": "lock entry does not pin the scripts its step runs",
+    "PS520": "LLM script: reads a column or input nobody declared",
+    "PS521": "LLM script: failed its trial run",
+    "PS522": "LLM script: not run before it was locked",
     # PS6xx: backends
     "PS600": "the spec as written cannot be rendered for the target",
     "PS601": "unknown target",
