@@ -171,3 +171,26 @@ def test_a_spec_without_declarations_gets_the_prompt_as_before(spec: Path) -> No
         "ran": False,
         "reason": "no input or output of the step declares its columns",
     }
+
+
+def test_a_sample_declares_an_external_input_and_its_change_refills(spec: Path) -> None:
+    (spec.parent / "rates.csv").write_text("country,rate\nfr,1.1\nde,0.9\n")
+    spec.write_text(
+        SPEC.replace(
+            "inputs: {orders: ingest.raw}",
+            'inputs: {orders: ingest.raw, rates: {uri: "s3://acme/fx/", sample: rates.csv}}',
+        )
+    )
+    with FakeOpenAI([answer(GOOD)]) as fake:
+        code, out, err = run("fill", "pipeline.yaml", "--base-url", fake.base_url)
+        (request,) = fake.requests
+    assert code == 0, out + err
+    assert user_data(request)["input_columns"]["rates"] == {"country": "string", "rate": "float"}
+    lock = json.loads((spec.parent / "pipeline.lock.json").read_text())
+    assert lock["steps"]["totals"]["trial"]["inputs"]["rates"] == ["country", "rate"]
+    code, _, err = run("compile", "pipeline.yaml", "--target", "airflow", "--locked")
+    assert code == 0, err
+    (spec.parent / "rates.csv").write_text("country,rate,day\nfr,1.1,2024-01-01\n")
+    code, _, err = run("compile", "pipeline.yaml", "--target", "airflow", "--locked")
+    assert code == 1
+    assert "error[PS502]: the lock entry for step 'totals' is stale" in err
