@@ -114,6 +114,7 @@ CODES: dict[str, str] = {
     "PS212": "script not found or unreadable",
     "PS213": "number out of range",
     "PS214": "NUL character in a string",
+    "PS216": "declared columns are invalid",
     "PS220": "param enum or pattern is invalid, or the default breaks it",
     "PS240": "a tune step without a search space",
     "PS241": "a tune step running its own trials without `objective` or `max_trials`",
@@ -178,6 +179,9 @@ CODES: dict[str, str] = {
     "PS514": "LLM answer nested too deeply",
     "PS515": "LLM request passed its deadline",
     "PS516": "lock entry does not pin the scripts its step runs",
+    "PS520": "LLM script: reads a column or input nobody declared",
+    "PS521": "LLM script: failed its trial run",
+    "PS522": "LLM script: not run before it was locked",
     # PS6xx: backends
     "PS600": "the spec as written cannot be rendered for the target",
     "PS601": "unknown target",

@@ -236,7 +236,8 @@ class _Checker:
         self, sid: str, step: models.StepBase, fact: StepFacts, read: set[tuple[str, str]]
     ) -> None:
         named = fact.named_outputs
-        for name, type_name in (step.outputs or {}).items():
+        for name, declared in (step.outputs or {}).items():
+            type_name = models.output_type(declared)
             if not is_parameter(type_name) or name in named or (sid, name) in read:
                 continue
             where = "args" if fact.script is not None else "command"

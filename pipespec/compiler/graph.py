@@ -155,7 +155,9 @@ class _Checker(PlaceholderChecks, BranchChecks):
                 continue
             span = self.smap.span(path)
             try:
-                source = parse_input(value)
+                # A declared external input (`{uri, columns}`) reads its URI.
+                uri = value.uri if isinstance(value, models.ExternalInput) else value
+                source = parse_input(uri)
             except BadReference as exc:
                 self.err("PS302", str(exc), span, exc.hint)
                 continue

@@ -133,7 +133,20 @@ def step_context(vspec: ValidatedSpec, sid: str, step: models.StepBase) -> dict[
         "sagemaker_region": sagemaker_region(vspec),
         # Only when set, so the locks of specs without one keep their hashes.
         **({"serving_image": served} if (served := serving_image(step, vspec.steps)) else {}),
+        **_declared_columns(vspec, step),
     }
+
+
+def _declared_columns(vspec: ValidatedSpec, step: models.StepBase) -> dict[str, Any]:
+    """The columns an LLM-written step's data declares (its own, and those its inputs take
+    from their producers or read from a sample): a change refills it. Empty when nothing is
+    declared, so that the locks of specs without declarations keep their hashes."""
+    from pipespec.fill.data_shape import dataset_names, step_shape
+
+    if step_kind(step) not in LLM_KINDS:
+        return {}
+    shape = step_shape(vspec.loaded.file, step, vspec.steps, *dataset_names(step))
+    return {"columns": shape.to_json()} if shape.declared else {}
 
 
 def step_hash(context: dict[str, Any], catalog_version: str) -> str:

@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipespec.diagnostics import Diagnostic
+from pipespec.diagnostics import Diagnostic, Severity
 from pipespec.fill.catalog_fill import catalog_images
+from pipespec.fill.columns import column_problems
+from pipespec.fill.data_shape import dataset_names, step_shape
 from pipespec.fill.engine import (
     PROMPT_VERSION,
     FillResult,
@@ -24,8 +26,9 @@ from pipespec.fill.lock import LockEntry
 from pipespec.fill.policy import check_answer
 from pipespec.fill.scripts import sha256_text
 from pipespec.fill.template import IMPORT_MENU, ScriptFrame, assemble, cli_flag
+from pipespec.fill.trial_run import Trial, run_trial
 from pipespec.spec import models
-from pipespec.spec.semantics import effective_outputs, step_kind
+from pipespec.spec.semantics import step_kind
 from pipespec.spec.validate import ValidatedSpec
 
 if TYPE_CHECKING:
@@ -80,6 +83,16 @@ An example for a different step (its names are not yours; do not copy them): a s
 Answer with JSON matching the schema."""
 )
 
+# Added to the system prompt when the step's data declares columns (without, the prompt and
+# so the locks of specs that declare none stay as they were).
+COLUMNS_PROMPT = """
+About the data:
+- `input_columns` gives each input's columns (name: type). Read only these columns, by
+  these exact names: never guess a name. `output_columns`, where given, lists the columns
+  each output must have; otherwise give each output the columns the description implies.
+- pipespec runs your function once on a few synthetic rows with these columns before it
+  accepts it: a KeyError or any other exception is sent back to you."""
+
 
 def answer_schema(allowed_images: list[str]) -> dict[str, Any]:
     return {
@@ -111,10 +124,6 @@ def answer_schema(allowed_images: list[str]) -> dict[str, Any]:
     }
 
 
-def _dataset_names(io: dict[str, str]) -> list[str]:
-    return [n for n, t in io.items() if t == "dataset"]
-
-
 def _no_llm(vspec: ValidatedSpec, sid: str) -> Diagnostic:
     return Diagnostic(
         "PS505",
@@ -132,36 +141,33 @@ def _frame_and_request(
 ) -> tuple[ScriptFrame, LLMRequest]:
     from pipespec.fill.llm import LLMRequest
 
-    inputs = {
-        n: "dataset"
-        for n, ref in (step.inputs or {}).items()
-        if not (isinstance(ref, str) and ref.startswith("params."))
-    }
+    names, outputs = dataset_names(step)
     frame = ScriptFrame(
         step_id=sid,
         description=step.description or "",
-        inputs=tuple(sorted(_dataset_names(inputs))),
-        outputs=tuple(sorted(_dataset_names(effective_outputs(step)))),
+        inputs=names,
+        outputs=outputs,
         spec_file=Path(vspec.loaded.file).name,
         source=f"llm:{model}",
         prompt_version=PROMPT_VERSION,
+        data=step_shape(vspec.loaded.file, step, vspec.steps, names, outputs),
     )
-    user = json.dumps(
-        {
-            "pipeline": vspec.loaded.data.get("name"),
-            "pipeline_description": vspec.loaded.data.get("description"),
-            "step": sid,
-            "kind": step_kind(step),
-            "description": step.description,
-            "inputs": list(frame.inputs),
-            "outputs": list(frame.outputs),
-        },
-        indent=2,
-        sort_keys=True,
-    )
+    facts: dict[str, Any] = {
+        "pipeline": vspec.loaded.data.get("name"),
+        "pipeline_description": vspec.loaded.data.get("description"),
+        "step": sid,
+        "kind": step_kind(step),
+        "description": step.description,
+        "inputs": list(frame.inputs),
+        "outputs": list(frame.outputs),
+    }
+    declared = frame.data.to_json()
+    if frame.data.declared:
+        facts.update(input_columns=declared["inputs"], output_columns=declared["outputs"])
+    user = json.dumps(facts, indent=2, sort_keys=True)
     request = LLMRequest(
         key=sid,
-        system=SYSTEM_PROMPT,
+        system=SYSTEM_PROMPT + (COLUMNS_PROMPT if frame.data.declared else ""),
         user="The step to complete, as JSON data:\n" + user,
         schema_name="pipespec_transform",
         json_schema=answer_schema(allowed),
@@ -193,15 +199,24 @@ def llm_fill(
         }
     )
     frames: dict[str, ScriptFrame] = {}
+    trials: dict[str, Trial] = {}  # the trial run of each step's accepted answer
     requests: list[LLMRequest] = []
     for sid, step, _ in pending:
         frames[sid], request = _frame_and_request(vspec, sid, step, llm.model, allowed_images)
         requests.append(request)
 
     def validate(request: LLMRequest, answer: dict[str, Any]) -> list[str]:
+        frame = frames[request.key]
         imports = [str(line) for line in answer.get("imports", [])]
-        problems = check_answer(frames[request.key], imports, str(answer.get("body", "")))
-        return problems + _policy_problems(answer, allowed_images)
+        body = str(answer.get("body", ""))
+        problems = check_answer(frame, imports, body)
+        problems += _policy_problems(answer, allowed_images)
+        problems += column_problems(frame.data, body)
+        if problems:
+            return problems
+        # Only a script that passed every static check runs (trial_run.py contains it).
+        trials[request.key] = trial = run_trial(frame, imports, body)
+        return [trial.problem] if trial.problem else []
 
     results, usage = run_requests(llm, requests, validate)
     result.usage = usage
@@ -223,6 +238,7 @@ def llm_fill(
             )
             continue
         _accept(sid, step, fresh, frames[sid], res.value, res.model, defaults, result, steps)
+        _record_trial(vspec, sid, trials.get(sid), result)
 
 
 def _accept(
@@ -268,6 +284,26 @@ def _accept(
     # The script does not exist on disk yet: record the step as it will compile.
     result.info.provenance[sid] = provenance
     steps[sid] = _apply(step, fields)
+
+
+def _record_trial(vspec: ValidatedSpec, sid: str, trial: Trial | None, result: FillResult) -> None:
+    """The lock entry says whether the script ran, and on what; a run the machine could not
+    make (no pandas here) is a warning."""
+    assert result.lock is not None
+    if trial is None:
+        return
+    result.lock.steps[sid].trial = trial.to_json()
+    if trial.environment:
+        result.diagnostics.append(
+            Diagnostic(
+                "PS522",
+                f"step '{sid}': the LLM's script was locked without a trial run: {trial.reason}",
+                _step_span(vspec, sid),
+                "install pandas (and the libraries the script imports) in the Python that "
+                "runs pipespec, then run `pipespec fill` again",
+                severity=Severity.WARNING,
+            )
+        )
 
 
 def _policy_problems(answer: dict[str, Any], allowed_images: list[str]) -> list[str]:

@@ -26,6 +26,9 @@ class LockEntry:
     files: dict[str, str] = field(default_factory=dict)  # script path -> sha256
     model: str | None = None  # the LLM that answered, when one did
     prompt_version: str | None = None
+    # An LLM-written script's trial run: {"ran": true, "rows", "inputs", "outputs"} (the
+    # columns it ran on and wrote) or {"ran": false, "reason"}. A record, not a pin.
+    trial: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -41,6 +44,8 @@ class LockEntry:
             out["model"] = self.model
         if self.prompt_version is not None:
             out["prompt_version"] = self.prompt_version
+        if self.trial is not None:
+            out["trial"] = self.trial
         return out
 
     @classmethod
@@ -53,6 +58,7 @@ class LockEntry:
             files={str(k): str(v) for k, v in data.get("files", {}).items()},
             model=data.get("model"),
             prompt_version=data.get("prompt_version"),
+            trial=dict(data["trial"]) if data.get("trial") is not None else None,
         )
 
 

@@ -8,8 +8,9 @@ outputs`. policy.py checks the answer; a script that fails is rejected, never wr
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from pipespec.fill.data_shape import DataShape
 from pipespec.pysafe import py_literal, python_header
 
 # The import lines the model may choose (the answer's `imports` is a list of these exact
@@ -57,6 +58,9 @@ class ScriptFrame:
     spec_file: str
     source: str  # e.g. llm:model-name
     prompt_version: str
+    # The declared columns of the inputs and outputs: for the checks and the trial run
+    # (the script's text does not depend on them).
+    data: DataShape = field(default_factory=DataShape)
 
 
 def cli_flag(kind: str, name: str) -> str:

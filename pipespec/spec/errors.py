@@ -93,8 +93,11 @@ def _clean_loc(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def _model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model class that owns the last key of ``loc``, for 'did you mean' suggestions."""
+def _model_at(
+    root: type[BaseModel], loc: Sequence[str | int], written: Any = None
+) -> type[BaseModel] | None:
+    """The model class that owns the last key of ``loc``, for 'did you mean' suggestions;
+    of several (a union), the one that has the most of the keys ``written`` there."""
     current: Any = root
     for part in loc:
         model = _as_model(current)
@@ -104,7 +107,14 @@ def _model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel
         current = _container_item(current)
         if current is None:
             return None
-    return _as_model(current)
+    keys = set(written) if isinstance(written, dict) else set()
+    models_here = [
+        option
+        for option in _unwrap(current)
+        if isinstance(option, type) and issubclass(option, BaseModel)
+    ]
+    # max() keeps the first of equals: a single model, or no key in common, as before.
+    return max(models_here, key=lambda m: len(keys & set(m.model_fields)), default=None)
 
 
 def _unwrap(annotation: Any) -> list[Any]:
@@ -165,7 +175,8 @@ def translate(
         value = _value_at(data, loc)
         where = f"'{'.'.join(str(p) for p in path)}'" if path else "the spec"
         if etype == "extra_forbidden":
-            diags.append(_unknown_key(root_model, loc, path, str(name), smap))
+            written = _value_at(data, loc[:-1])
+            diags.append(_unknown_key(root_model, loc, path, str(name), smap, written))
         elif etype == "missing":
             diags.append(
                 Diagnostic(
@@ -218,9 +229,14 @@ def _inside(smap: SourceMap, path: NodePath, ctx: Mapping[str, Any]) -> Span:
 
 
 def _unknown_key(
-    root_model: type[BaseModel], loc: NodePath, path: NodePath, name: str, smap: SourceMap
+    root_model: type[BaseModel],
+    loc: NodePath,
+    path: NodePath,
+    name: str,
+    smap: SourceMap,
+    written: Any,
 ) -> Diagnostic:
-    owner = _model_at(root_model, loc[:-1])
+    owner = _model_at(root_model, loc[:-1], written)
     hint = did_you_mean(name, owner.model_fields) if owner else None
     if hint is None and owner is not None:
         allowed = ", ".join(k for k in owner.model_fields if k != "kind")

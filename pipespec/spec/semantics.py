@@ -74,7 +74,8 @@ REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
 
 def effective_outputs(step: models.StepBase) -> dict[str, str]:
     kind = step_kind(step)
-    declared: dict[str, str] = dict(step.outputs or {}) if step.outputs is not None else {}
+    # A declared dataset output (`{type: dataset, columns: ...}`) is a dataset to the graph.
+    declared = {name: models.output_type(value) for name, value in (step.outputs or {}).items()}
     if step.outputs is None:
         declared.update(DEFAULT_OUTPUTS[kind])
     for name, type_name in INTRINSIC_OUTPUTS[kind].items():

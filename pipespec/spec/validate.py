@@ -79,6 +79,10 @@ def validate_spec(loaded: LoadedSpec) -> tuple[ValidatedSpec, list[Diagnostic]]:
             else:
                 result.steps[step_id] = step
 
+    if result.steps:
+        from pipespec.spec.columns import check_samples
+
+        diags.extend(check_samples(loaded, result.steps))
     _merge_value_faults(result, diags, value_faults)
     if any(f.path[:1] != ("steps",) for f in value_faults):
         header = None  # the spec stays unbuilt, so no faulty value reaches fill or a backend

@@ -8,6 +8,17 @@ The models live in submodules (values, settings, steps, document); every public 
 re-exported here, so ``models.X`` reads the same wherever the rest of the package uses it.
 """
 
+from pipespec.spec.models.columns import (
+    COLUMN_TYPES,
+    MAX_COLUMNS,
+    ColumnType,
+    DatasetOutput,
+    ExternalInput,
+    OneOf,
+    OutputType,
+    column_name_problem,
+    output_type,
+)
 from pipespec.spec.models.document import Spec, SpecHeader
 from pipespec.spec.models.settings import (
     AirflowSecret,
@@ -42,7 +53,6 @@ from pipespec.spec.models.steps import (
     IngestStep,
     MonitorStep,
     Objective,
-    OneOf,
     RegisterStep,
     SearchDimension,
     Source,
@@ -87,10 +97,12 @@ from pipespec.spec.models.values import (
 __all__ = [
     "ACCELERATORS",
     "ARTIFACT_TYPES",
+    "COLUMN_TYPES",
     "CRON_PRESETS",
     "ENV_RE",
     "FRAMEWORKS",
     "IDENT_RE",
+    "MAX_COLUMNS",
     "NAME_RE",
     "OUTPUT_TYPES",
     "PARAMETER_TYPES",
@@ -104,8 +116,10 @@ __all__ = [
     "Approval",
     "AwsSecret",
     "BatchPredictStep",
+    "ColumnType",
     "ContainerStep",
     "Cpu",
+    "DatasetOutput",
     "Defaults",
     "DeployStep",
     "Description",
@@ -114,6 +128,7 @@ __all__ = [
     "Endpoint",
     "EnvName",
     "EvaluateStep",
+    "ExternalInput",
     "FailStep",
     "FillSettings",
     "Framework",
@@ -129,6 +144,7 @@ __all__ = [
     "MonitorStep",
     "Objective",
     "OneOf",
+    "OutputType",
     "Param",
     "RegisterStep",
     "ResourceLimits",
@@ -154,6 +170,8 @@ __all__ = [
     "TransformStep",
     "TriggerRule",
     "TuneStep",
+    "column_name_problem",
+    "output_type",
     "param_value_allowed",
     "param_value_matches",
 ]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
+from pipespec.spec.models.columns import Input, Output
 from pipespec.spec.models.settings import (
     K8sName,
     LabelName,
@@ -37,12 +38,6 @@ from pipespec.spec.models.values import (
 TriggerRule = Literal["all_success", "none_failed", "all_done", "one_success"]
 
 
-class OneOf(Model):
-    """An input taken from whichever of these outputs was produced (KFP dsl.OneOf)."""
-
-    one_of: Annotated[list[str], Field(min_length=2)]
-
-
 class StepBase(Model):
     description: Description | None = None
     image: Image | None = None
@@ -56,25 +51,15 @@ class StepBase(Model):
     secrets: dict[EnvName, str] | None = Field(
         default=None, description="environment variable -> name of a spec-level secret"
     )
-    inputs: dict[Ident, str | OneOf] | None = None
-    outputs: (
-        dict[
-            Ident,
-            Literal[
-                "dataset",
-                "model",
-                "metrics",
-                "artifact",
-                "string",
-                "int",
-                "float",
-                "bool",
-                "list",
-                "dict",
-            ],
-        ]
-        | None
-    ) = None
+    inputs: dict[Ident, Input] | None = Field(
+        default=None,
+        description="input name -> <step>.<output>, params.<name>, a URI, {one_of: [...]}, "
+        "or {uri, columns | sample}",
+    )
+    outputs: dict[Ident, Output] | None = Field(
+        default=None,
+        description="output name -> type, or {type: dataset, columns | sample}",
+    )
     after: list[StepId] | None = None
     when: Annotated[str, Field(min_length=1)] | None = None
     else_of: StepId | None = Field(
