@@ -273,6 +273,8 @@ def _returns(transform: ast.FunctionDef, outputs: Sequence[str]) -> Iterator[str
     not count (it would fake the check and the script would return None)."""
     own = [n for n in _own_nodes(transform) if isinstance(n, ast.Return)]
     if any(n.value is not None for n in own):
+        for node in own:
+            yield from _returned_keys(node, outputs)
         return
     names = ", ".join(f'"{name}": ...' for name in outputs) or '"name": frame'
     nested = [
@@ -286,6 +288,29 @@ def _returns(transform: ast.FunctionDef, outputs: Sequence[str]) -> Iterator[str
     yield (
         f"PS507: transform() never returns its outputs{where}: end the body with "
         f"`return {{{names}}}`"
+    )
+
+
+def _returned_keys(node: ast.Return, outputs: Sequence[str]) -> Iterator[str]:
+    """A returned dict literal must be keyed by the output names. Small models key it by
+    the step's name or their variable's; the run would fail with "no frame for"."""
+    value = node.value
+    if not outputs or not isinstance(value, ast.Dict) or None in value.keys:
+        return
+    keys = [k.value for k in value.keys if isinstance(k, ast.Constant)]
+    if len(keys) != len(value.keys) or not all(isinstance(k, str) for k in keys):
+        return
+    wrong = sorted(set(map(str, keys)) - set(outputs))
+    if not wrong and set(outputs) <= set(map(str, keys)):
+        return
+    fix = ""
+    if len(value.keys) == len(outputs) == 1:
+        fix = f': return {{"{outputs[0]}": {ast.unparse(value.values[0])}}}'
+    names = ", ".join(f"'{name}'" for name in outputs)
+    given = ", ".join(f"'{key}'" for key in keys) or "none"
+    yield (
+        f"PS507: transform() returns the keys {given}, but the outputs are named {names}: "
+        f"key the returned dict by exactly those names{fix}"
     )
 
 

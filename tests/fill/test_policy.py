@@ -283,3 +283,18 @@ def test_a_seeded_numpy_shuffle_is_allowed() -> None:
         "return {'data': inputs['data'].iloc[order]}"
     )
     assert check_answer(FRAME, NP, body) == []
+
+
+def test_a_returned_dict_must_be_keyed_by_the_outputs() -> None:
+    """The real model keyed its one output by the step's name, three times over."""
+    body = (
+        'frame = inputs["data"]\neu_orders = frame[frame["region"] == "eu"].copy()\n'
+        'return {"eu_orders": eu_orders}'
+    )
+    assert check_answer(FRAME, [], body) == [
+        "PS507: transform() returns the keys 'eu_orders', but the outputs are named 'data': "
+        'key the returned dict by exactly those names: return {"data": eu_orders}'
+    ]
+    (two,) = check_answer(FRAME2, [], "return {'train': inputs['data']}")
+    assert "returns the keys 'train', but the outputs are named 'test', 'train'" in two
+    assert check_answer(FRAME2, [], "out = {}\nreturn out") == []  # not a literal: the run checks

@@ -4,7 +4,8 @@ Needs an OpenAI-compatible server given by the environment, as
 `eval "$(../shared/tools/real_llm.sh env)"` prints it (OPENAI_BASE_URL and MODEL; the
 script builds and starts Qwen2.5-Coder-1.5B-Instruct behind llama.cpp). Deselected by
 default and in CI (pyproject's addopts); selected without a server, it fails and says how
-to start one. Prints the table docs/fill.md quotes (run with -s).
+to start one. Prints the table docs/fill.md quotes (run with -s). Outside tests/fill, whose
+conftest clears the OPENAI_* variables so that no other test can reach a real server.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fill.real_llm.cases import CASES
-from tests.fill.real_llm.harness import fill_case, table
+from tests.real_llm.cases import CASES
+from tests.real_llm.harness import fill_case, table
 
 pytestmark = pytest.mark.real_llm
 

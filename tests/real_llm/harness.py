@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.fill.real_llm.cases import Case, spec_text
+from tests.real_llm.cases import Case, spec_text
 
 USAGE = re.compile(r"LLM (\d+) request\(s\), (\d+) prompt \+ (\d+) completion tokens")
 
