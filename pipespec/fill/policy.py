@@ -297,11 +297,8 @@ def _returned_keys(node: ast.Return, outputs: Sequence[str]) -> Iterator[str]:
     value = node.value
     if not outputs or not isinstance(value, ast.Dict) or None in value.keys:
         return
-    keys = [k.value for k in value.keys if isinstance(k, ast.Constant)]
-    if len(keys) != len(value.keys) or not all(isinstance(k, str) for k in keys):
-        return
-    wrong = sorted(set(map(str, keys)) - set(outputs))
-    if not wrong and set(outputs) <= set(map(str, keys)):
+    keys = [k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+    if len(keys) != len(value.keys) or set(keys) == set(outputs):
         return
     fix = ""
     if len(value.keys) == len(outputs) == 1:
