@@ -33,6 +33,14 @@ from pipespec.fill.bounds import (
     before_deadline,
     too_deep,
 )
+from pipespec.fill.llm_feedback import (
+    FEEDBACK_HEAD,
+    FEEDBACK_TAIL,
+    bullets,
+    feedback,
+    json_type,
+    schema_problem,
+)
 from pipespec.fill.llm_stream import Completion, Usage, call, one_line
 
 if TYPE_CHECKING:
@@ -60,11 +68,6 @@ __all__ = [
 # milliseconds against the model's minutes, so the requests' threads take turns.
 _ONE_VALIDATOR_AT_A_TIME = threading.Lock()
 
-MAX_LISTED_ERRORS = 20
-"""At most this many errors are listed in a feedback message or a final error."""
-
-FEEDBACK_HEAD = "Your previous answer was rejected:"
-FEEDBACK_TAIL = "Answer again with JSON that satisfies the schema."
 
 DEFAULT_TIMEOUT_S = 120.0
 """The longest silence allowed; a CPU model reads the whole prompt before its first token."""
@@ -401,10 +404,10 @@ def _run_one(
         value, errors = _check_answer(content, schema_validator, request, validate)
         if value is not None:
             return talk.accept(value, tokens)
-        talk.reject(content, _feedback(errors), tokens)
+        talk.reject(content, feedback(errors), tokens)
     return talk.fail(
         f"no acceptable answer after {talk.attempts} attempt{'s' if talk.attempts != 1 else ''}; "
-        "the last one was rejected:\n" + _bullets(errors)
+        "the last one was rejected:\n" + bullets(errors)
     )
 
 
@@ -447,49 +450,15 @@ def _check_answer(
     except ValueError as exc:
         return None, [f"the answer is not valid JSON: {exc}"]
     if not isinstance(value, dict):
-        return None, [f"the answer must be a JSON object, not {_json_type(value)}"]
+        return None, [f"the answer must be a JSON object, not {json_type(value)}"]
     schema_errors = sorted(
         schema_validator.iter_errors(value),
         key=lambda error: [str(part) for part in error.absolute_path],
     )
     if schema_errors:
-        return None, [
-            f"at {_pointer(list(error.absolute_path))}: {one_line(error.message)}"
-            for error in schema_errors
-        ]
+        return None, [schema_problem(error) for error in schema_errors]
     with _ONE_VALIDATOR_AT_A_TIME:
         problems = validate(request, value)
     if problems:
         return None, list(problems)
     return value, []
-
-
-def _feedback(errors: list[str]) -> str:
-    return f"{FEEDBACK_HEAD}\n{_bullets(errors)}\n{FEEDBACK_TAIL}"
-
-
-def _bullets(errors: list[str]) -> str:
-    lines = [f"  - {error}" for error in errors[:MAX_LISTED_ERRORS]]
-    if len(errors) > MAX_LISTED_ERRORS:
-        lines.append(f"  - ... and {len(errors) - MAX_LISTED_ERRORS} more")
-    return "\n".join(lines)
-
-
-def _pointer(path: list[str | int]) -> str:
-    if not path:
-        return "the top level"
-    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__

@@ -48,3 +48,18 @@ def test_the_schema_bounds_what_a_grammar_lets_the_model_write() -> None:
     assert re.fullmatch(memory["pattern"], "2Gi") and not re.fullmatch(memory["pattern"], "2 GB")
     # llama.cpp answers HTTP 500 to a `pattern` with a `.` in it (measured).
     assert _patterns(schema) and not any("." in p for p in _patterns(schema))
+
+
+def test_a_bare_module_name_is_answered_with_the_import_line_to_write() -> None:
+    from pipespec.fill.llm_feedback import schema_problem
+
+    answer = {**_EXAMPLE_ANSWER, "imports": ["numpy", "pandas"]}
+    errors = sorted(
+        Draft202012Validator(answer_schema([])).iter_errors(answer), key=lambda e: e.path[-1]
+    )
+    problems = [schema_problem(e) for e in errors]
+    assert problems[0] == (
+        "at /imports/0: 'numpy' is not an allowed value; write 'import numpy as np'"
+    )
+    # Nothing on the menu holds pandas (it is always imported as pd): the whole list.
+    assert problems[1].startswith("at /imports/1: 'pandas' is not one of ['import math'")
