@@ -373,7 +373,7 @@ def _name(
         extra = (
             f" (choose {hint!r} from the import menu)"
             if hint
-            else f" (did you mean {close[0]!r}?)"
+            else _did_you_mean(node, close[0], parents)
             if close
             else ""
         )
@@ -398,6 +398,20 @@ def _name(
     else:
         what = f"{name}.{dotted}" if dotted else f"the module {name} itself"
         yield f"PS509: transform() may not use {what}: not an allowed {module} call target"
+
+
+def _did_you_mean(node: ast.Name, close: str, parents: dict[ast.AST, ast.AST]) -> str:
+    """The name to use, and the statement rewritten with it: a small model given only the
+    name sends the same answer again, word for word."""
+    statement: ast.AST = node
+    while not isinstance(statement, ast.stmt) and statement in parents:
+        statement = parents[statement]
+    fixed = ""
+    if isinstance(statement, ast.stmt) and not isinstance(statement, ast.FunctionDef):
+        line = re.sub(rf"\b{re.escape(node.id)}\b", close, ast.unparse(statement))
+        if "\n" not in line and len(line) <= 200:
+            fixed = f"; write that line as: {line}"
+    return f" (did you mean {close!r}?{fixed})"
 
 
 def _attribute(node: ast.Attribute, bound: dict[str, str | None], local: set[str]) -> Iterator[str]:

@@ -273,7 +273,7 @@ def test_a_misspelt_local_is_named_in_the_reason() -> None:
     )
     assert check_answer(FRAME, [], body) == [
         "PS509: transform() may not use 'neu_orders': not a local, an import or a safe "
-        "builtin (did you mean 'eu_orders'?)"
+        "builtin (did you mean 'eu_orders'?; write that line as: return {'data': eu_orders})"
     ]
 
 
