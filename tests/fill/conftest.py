@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+
+from tests.conftest import ROOT
 
 _ENV = (
     "OPENAI_API_KEY",
@@ -28,3 +33,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.delenv("CI", raising=False)
+
+
+@pytest.fixture
+def churn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the churn example's spec (no lock, no scripts), as the working directory's
+    `churn/`."""
+    folder = tmp_path / "churn"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "churn" / "pipeline.yaml", folder / "pipeline.yaml")
+    monkeypatch.chdir(tmp_path)
+    return folder

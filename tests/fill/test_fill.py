@@ -21,15 +21,6 @@ from tests.fill.churn_answers import ANSWERS, MODEL
 from tests.fill.fake_openai import FakeOpenAI, Reply
 
 
-@pytest.fixture
-def churn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "churn"
-    folder.mkdir()
-    shutil.copy(ROOT / "examples" / "churn" / "pipeline.yaml", folder / "pipeline.yaml")
-    monkeypatch.chdir(tmp_path)
-    return folder
-
-
 def step_of(body: dict[str, Any]) -> str:
     user = body["messages"][1]["content"]
     data = json.loads(user.split("\n", 1)[1])

@@ -7,9 +7,7 @@ from typing import Any
 
 from tests.fill.churn_answers import ANSWERS, MODEL
 from tests.fill.fake_openai import FakeOpenAI, Reply
-from tests.fill.test_fill import answer_by_step, churn, fill, step_of
-
-__all__ = ["churn"]  # the fixture, re-used
+from tests.fill.test_fill import answer_by_step, fill, step_of
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -3,7 +3,6 @@ requests: the command line wins over the spec, the spec over the defaults."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,19 +12,9 @@ import pytest
 from pipespec.fill.llm import LLMConfig
 from pipespec.fill.settings import LLMOverrides, llm_config_for
 from pipespec.spec.models import FillSettings
-from tests.conftest import ROOT
 from tests.fill.fake_openai import FakeOpenAI, Reply
 from tests.fill.test_fill import answer_by_step, fill, step_of
 from tests.fill.test_fill import run as cli
-
-
-@pytest.fixture
-def churn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "churn"
-    folder.mkdir()
-    shutil.copy(ROOT / "examples" / "churn" / "pipeline.yaml", folder / "pipeline.yaml")
-    monkeypatch.chdir(tmp_path)
-    return folder
 
 
 def with_fill_block(folder: Path, block: str) -> None:
