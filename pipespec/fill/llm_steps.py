@@ -231,7 +231,7 @@ def llm_fill(
             result.diagnostics.append(
                 Diagnostic(
                     code,
-                    f"step '{sid}': the LLM gave no usable answer: {res.error}",
+                    f"step '{sid}': the LLM gave no usable answer: {_one_line(res.error)}",
                     _step_span(vspec, sid),
                     "retry `pipespec fill`, or write `command:` for this step yourself",
                 )
@@ -304,6 +304,18 @@ def _record_trial(vspec: ValidatedSpec, sid: str, trial: Trial | None, result: F
                 severity=Severity.WARNING,
             )
         )
+
+
+def _one_line(error: str | None) -> str:
+    """The provider's error (a head line, then indented details) on one line: a diagnostic's
+    message is printed with its line breaks escaped."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    if not lines:
+        return "no answer"
+    details = "; ".join(line.removeprefix("- ") for line in lines[1:])
+    if not details:
+        return lines[0]
+    return f"{lines[0]} {details}" if lines[0].endswith(":") else f"{lines[0]}: {details}"
 
 
 def _policy_problems(answer: dict[str, Any], allowed_images: list[str]) -> list[str]:

@@ -60,5 +60,7 @@ def test_a_failed_step_is_never_reported_as_complete(spec: Path) -> None:
     with FakeOpenAI([Reply.error(400)]) as fake:
         code, out, err = run("fill", str(spec), "--model", "m", "--base-url", fake.base_url)
     assert code == 1
-    assert "step 'clean': the LLM gave no usable answer" in err
+    assert "step 'clean': the LLM gave no usable answer: the LLM server answered HTTP 400" in err
     assert "complete as written" not in out + err
+    # The provider's details on the same line, not after an escaped line break.
+    assert "\\n" not in err
