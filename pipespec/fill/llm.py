@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -434,6 +435,16 @@ def _cut_off_error(limit: str) -> str:
     )
 
 
+_FENCE = re.compile(r"\A\s*```[A-Za-z]*[ \t]*\n(?P<inside>.*)\n[ \t]*```\s*\Z", re.DOTALL)
+
+
+def _unfenced(content: str) -> str:
+    """The JSON inside a Markdown code fence, the one harmless deviation tolerated: servers
+    that do not enforce the schema let small models wrap their answer in ```json ... ```."""
+    found = _FENCE.match(content)
+    return found["inside"] if found else content
+
+
 def _check_answer(
     content: str,
     schema_validator: SchemaValidator,
@@ -443,6 +454,7 @@ def _check_answer(
     """The accepted answer and [], or None and why it was rejected."""
     if not content.strip():
         return None, ["the answer was empty"]
+    content = _unfenced(content)
     if too_deep(content):
         return None, [f"PS514: the answer nests deeper than {MAX_JSON_DEPTH} levels"]
     try:

@@ -441,3 +441,18 @@ def test_threads_are_not_left_behind() -> None:
         run(fake, [request(f"k{i}", f"u{i}") for i in range(3)])
     time.sleep(0.1)
     assert threading.active_count() <= before
+
+
+@pytest.mark.parametrize("wrap", ["```json\n{}\n```", "```\n{}\n```\n", "  ```JSON \n{}\n  ```  "])
+def test_an_answer_in_a_markdown_fence_is_read_inside_it(wrap: str) -> None:
+    """Servers that do not enforce the schema let small models fence their JSON."""
+    with FakeOpenAI([Reply.text(wrap.format(json.dumps(GOOD)))]) as fake:
+        results, _ = run(fake, [request()])
+    assert results["train"].value == GOOD and fake.calls == 1
+
+
+def test_text_around_a_fence_is_still_rejected() -> None:
+    fenced = f"Here it is:\n```json\n{json.dumps(GOOD)}\n```"
+    with FakeOpenAI([Reply.text(fenced), Reply.answer(GOOD)]) as fake:
+        results, _ = run(fake, [request()])
+    assert results["train"].value == GOOD and fake.calls == 2
