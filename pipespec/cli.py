@@ -302,6 +302,7 @@ def fill(
     timeout_s: float | None,
     deadline_s: float | None,
     max_tokens: int | None,
+    trial_python: Path | None,
     diag_format: str,
 ) -> None:
     """Complete underspecified steps and pin the result in a lock file beside each spec.
@@ -320,6 +321,7 @@ def fill(
             deadline_s=deadline_s,
             max_tokens=max_tokens,
             progress=progress,
+            trial_python=None if trial_python is None else str(trial_python),
         )
     for message in report.messages:
         _say(message, nl=False)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -74,6 +75,16 @@ def llm_options(command: F) -> F:
             default=None,
             help="The most tokens one answer may have (default: the spec's fill.max_tokens, "
             "else 700); a cut-off answer is sent back to be written shorter.",
+        ),
+        click.option(
+            "--trial-python",
+            "trial_python",
+            type=click.Path(exists=True, dir_okay=False, executable=True, path_type=Path),
+            default=None,
+            help="The Python that runs each LLM-written script once, on synthetic rows, "
+            "before it is locked; it needs pandas and the libraries the script imports "
+            "(default: the Python running pipespec). Command line only: a spec never names "
+            "a program to run.",
         ),
     ]
     for option in reversed(options):

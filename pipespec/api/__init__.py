@@ -440,15 +440,20 @@ def fill(
     deadline_s: float | None = None,
     max_tokens: int | None = None,
     progress: ProgressCallback | None = None,
+    trial_python: str | None = None,
 ) -> FillReport:
     """Fill each spec and write its lock file and scripts (all at once, or nothing when a
     step failed); ``dry_run`` puts diffs in the messages instead of writing.
 
     ``model``, ``base_url``, ``timeout_s`` (the longest silence), ``deadline_s`` (one step's
     request) and ``max_tokens`` override the spec's ``fill:`` block; ``progress`` is told
-    how each step's LLM request stands (from worker threads)."""
+    how each step's LLM request stands (from worker threads); ``trial_python`` is the
+    interpreter that runs LLM-written scripts once before they are locked (default: the one
+    running pipespec)."""
     from pipespec.api.filling import run_fill_command
     from pipespec.fill.settings import LLMOverrides
 
-    overrides = LLMOverrides(model, base_url, timeout_s, deadline_s, max_tokens, progress)
+    overrides = LLMOverrides(
+        model, base_url, timeout_s, deadline_s, max_tokens, progress, trial_python
+    )
     return run_fill_command(specs, dry_run=dry_run, llm=overrides)

@@ -120,6 +120,9 @@ class LLMConfig:
     max_tokens: int | None = DEFAULT_MAX_TOKENS  # per answer; None: the server's own limit
     max_response_bytes: int = MAX_RESPONSE_BYTES
     progress: ProgressCallback | None = field(default=None, compare=False, repr=False)
+    # The interpreter that runs an accepted script once before it is locked (llm_steps,
+    # trial_run.py); None: the one running pipespec.
+    trial_python: str | None = None
 
     @property
     def request_deadline_s(self) -> float:

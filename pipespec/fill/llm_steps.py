@@ -215,7 +215,7 @@ def llm_fill(
         if problems:
             return problems
         # Only a script that passed every static check runs (trial_run.py contains it).
-        trials[request.key] = trial = run_trial(frame, imports, body)
+        trials[request.key] = trial = run_trial(frame, imports, body, python=llm.trial_python)
         return [trial.problem] if trial.problem else []
 
     results, usage = run_requests(llm, requests, validate)

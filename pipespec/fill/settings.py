@@ -21,6 +21,9 @@ class LLMOverrides:
     deadline_s: float | None = None  # --deadline: one step's request, all attempts
     max_tokens: int | None = None  # --max-tokens
     progress: ProgressCallback | None = None  # told how each step's request stands
+    # --trial-python: the interpreter of the trial runs. Never from the spec: a spec is
+    # untrusted text, and this names a program to run.
+    trial_python: str | None = None
 
 
 def llm_config_for(
@@ -60,4 +63,4 @@ def llm_config_for(
         kwargs["max_tokens"] = settings.max_tokens
     if settings and settings.max_concurrency:
         kwargs["max_concurrency"] = settings.max_concurrency
-    return LLMConfig(**kwargs, progress=given.progress), None
+    return LLMConfig(**kwargs, progress=given.progress, trial_python=given.trial_python), None

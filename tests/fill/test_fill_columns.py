@@ -194,3 +194,34 @@ def test_a_sample_declares_an_external_input_and_its_change_refills(spec: Path) 
     code, _, err = run("compile", "pipeline.yaml", "--target", "airflow", "--locked")
     assert code == 1
     assert "error[PS502]: the lock entry for step 'totals' is stale" in err
+
+
+def test_the_trial_runs_in_the_python_the_command_line_names(spec: Path, tmp_path: Path) -> None:
+    """--trial-python: an interpreter without pandas (a bare venv) cannot run it, and the
+    lock names that interpreter; pipespec's own runs it."""
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = bare / "bin" / "python"
+    with FakeOpenAI([answer(COMPUTED)]) as fake:
+        argv = ["fill", "pipeline.yaml", "--base-url", fake.base_url, "--trial-python"]
+        code, out, err = run(*argv, str(python))
+        assert code == 0, out + err
+        trial = json.loads((spec.parent / "pipeline.lock.json").read_text())["steps"]["totals"]
+        assert trial["trial"] == {
+            "ran": False,
+            "reason": f"pandas cannot be imported by {python}",
+        }
+        code, out, err = run(*argv, sys.executable, "--dry-run")
+    assert code == 0, out + err
+
+
+def test_a_spec_cannot_name_the_trial_python(spec: Path) -> None:
+    text = spec.read_text().replace(
+        "{model: small-local}", "{model: small-local, trial_python: /bin/sh}"
+    )
+    spec.write_text(text)
+    code, _, err = run("validate", "pipeline.yaml")
+    assert code == 1 and "trial_python" in err
