@@ -231,7 +231,7 @@ def llm_fill(
             result.diagnostics.append(
                 Diagnostic(
                     code,
-                    f"step '{sid}': the LLM gave no usable answer: {_one_line(res.error)}",
+                    f"step '{sid}': the LLM gave no usable answer: {_error_on_one_line(res.error)}",
                     _step_span(vspec, sid),
                     "retry `pipespec fill`, or write `command:` for this step yourself",
                 )
@@ -306,7 +306,7 @@ def _record_trial(vspec: ValidatedSpec, sid: str, trial: Trial | None, result: F
         )
 
 
-def _one_line(error: str | None) -> str:
+def _error_on_one_line(error: str | None) -> str:
     """The provider's error (a head line, then indented details) on one line: a diagnostic's
     message is printed with its line breaks escaped."""
     lines = [line.strip() for line in (error or "").splitlines() if line.strip()]

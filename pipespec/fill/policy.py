@@ -277,11 +277,7 @@ def _returns(transform: ast.FunctionDef, outputs: Sequence[str]) -> Iterator[str
             yield from _returned_keys(node, outputs)
         return
     names = ", ".join(f'"{name}": ...' for name in outputs) or '"name": frame'
-    nested = [
-        n.name
-        for n in _own_nodes(transform)
-        if isinstance(n, ast.FunctionDef) and n is not transform
-    ]
+    nested = [n.name for n in _own_nodes(transform) if isinstance(n, ast.FunctionDef)]
     where = (
         f" (a `return` inside the nested function {nested[0]!r} does not count)" if nested else ""
     )

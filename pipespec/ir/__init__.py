@@ -47,6 +47,7 @@ from pipespec.spec.conditions import (
     Ref,
     condition_refs,
 )
+from pipespec.spec.models.values import PRESET_CRON
 from pipespec.spec.references import (
     ArtifactRef,
     InputSource,
@@ -62,6 +63,7 @@ from pipespec.spec.semantics import TARGET_WRITTEN_OUTPUTS
 __all__ = [
     "DEP_KINDS",
     "PARAMETER_TYPES",
+    "PRESET_CRON",
     "TARGET_WRITTEN_OUTPUTS",
     "ArtifactRef",
     "BatchPredictDetails",

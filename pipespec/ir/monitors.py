@@ -7,22 +7,13 @@ a second DAG). One whose schedule is the pipeline's already runs on it, inside e
 
 from __future__ import annotations
 
-from pipespec.ir import ArtifactRef, MonitorDetails, Pipeline, Step
-
-# What each preset means, in cron (croniter's and Airflow's reading), so "@daily" and
-# "0 0 * * *" are the same schedule.
-_PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-}
+from pipespec.ir import PRESET_CRON, ArtifactRef, MonitorDetails, Pipeline, Step
 
 
 def _normal(schedule: str) -> str:
+    """The schedule as cron, so "@daily" and "0 0 * * *" compare equal."""
     text = " ".join(schedule.split())
-    return _PRESETS.get(text, text)
+    return PRESET_CRON.get(text, text)
 
 
 def same_schedule(a: str | None, b: str | None) -> bool:

@@ -18,7 +18,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from pipespec.backends.kubeflow.cron import PRESETS, UnsupportedSchedule, kfp_cron
+from pipespec.backends.kubeflow.cron import UnsupportedSchedule, kfp_cron
+from pipespec.ir import PRESET_CRON
 from pipespec.spec.models import CRON_PRESETS, Schedule
 
 SCHEDULE = TypeAdapter(Schedule)
@@ -66,7 +67,7 @@ def test_a_random_value_is_refused_by_the_language_before_any_target() -> None:
 
 
 def test_every_preset_of_the_language_is_expanded() -> None:
-    assert set(PRESETS) == set(CRON_PRESETS)
+    assert set(PRESET_CRON) == set(CRON_PRESETS)
 
 
 @pytest.mark.parametrize("schedule", UNSUPPORTED)

@@ -36,14 +36,13 @@ def render_dag(pipeline: ir.Pipeline, settings: Mapping[str, Any] | None = None)
         return RenderResult({}, notes)
     ctx = Context(pipeline, settings)
     view = build_view(ctx)
-    if settings.get("artifact_root") is not None:
-        add_outlets(ctx, view)
-    files = {dag_path(pipeline): render_view(view)}
     monitors, monitor_notes = render_monitor_dags(pipeline, settings)
+    if monitors:  # their inputs: announced by the tasks that write them
+        add_outlets(ctx, view)
     diags = [*notes, *ctx.diags, *monitor_notes]
     if has_errors(diags):
         return RenderResult({}, diags)
-    return RenderResult({**files, **monitors}, diags)
+    return RenderResult({dag_path(pipeline): render_view(view), **monitors}, diags)
 
 
 def native_deploys(

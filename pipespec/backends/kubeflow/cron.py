@@ -24,14 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# The presets the spec language accepts, as the 5-field expressions croniter reads them as.
-PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-}
+from pipespec.ir import PRESET_CRON
 
 # (name, lowest, highest) of the five spec fields, in robfig's bounds (weekday 0-6).
 _FIELDS = (
@@ -63,7 +56,7 @@ class UnsupportedSchedule(ValueError):
 def kfp_cron(schedule: str) -> str:
     """The 6-field, seconds-first cron expression for a spec ``schedule`` (5-field cron or
     a preset), firing at the very minutes croniter's reading of it does, at second 0."""
-    five = PRESETS.get(schedule, schedule)
+    five = PRESET_CRON.get(schedule, schedule)
     fields = five.split()
     if len(fields) != len(_FIELDS):
         raise UnsupportedSchedule(f"{schedule!r} is not a 5-field cron expression or a preset")

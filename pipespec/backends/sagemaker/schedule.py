@@ -19,7 +19,8 @@ import re
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.kubeflow.cron import PRESETS, expand_cron
+from pipespec.backends.kubeflow.cron import expand_cron
+from pipespec.ir import PRESET_CRON
 
 # (lowest, highest) of the five spec fields as croniter expands them (weekday 0-6).
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
@@ -46,7 +47,7 @@ def eventbridge_cron(schedule: str) -> str:
     """``cron(...)`` for a spec ``schedule`` (5-field cron or a preset), firing at the
     minutes croniter's reading of it does, in UTC (EventBridge Scheduler's default zone,
     and the zone croniter and Airflow read a spec's cron in)."""
-    five = PRESETS.get(schedule, schedule)
+    five = PRESET_CRON.get(schedule, schedule)
     fields = five.split()
     if len(fields) != len(_BOUNDS):
         raise UnsupportedSchedule(f"{schedule!r} is not a 5-field cron expression or a preset")

@@ -18,8 +18,8 @@ import re
 from typing import Any
 
 from pipespec import ir
-from pipespec.backends.kubeflow.cron import PRESETS
 from pipespec.backends.vertex.options import VertexOptions
+from pipespec.ir import PRESET_CRON
 
 # croniter extensions Vertex's unix cron does not have: last day, nearest weekday, nth.
 _EXTENSIONS = re.compile(r"[LW#?]")
@@ -30,7 +30,7 @@ class UnsupportedCron(ValueError):
 
 
 def vertex_cron(schedule: str) -> str:
-    five = PRESETS.get(schedule, schedule)
+    five = PRESET_CRON.get(schedule, schedule)
     if _EXTENSIONS.search(five.upper()):
         raise UnsupportedCron(
             f"{schedule!r} uses L, W, # or ?, which Vertex AI's unix cron does not have"

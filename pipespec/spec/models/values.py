@@ -58,7 +58,16 @@ ENV_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _CRON_FIELD = re.compile(
     r"^(?:\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/[0-9]+)?(?:,(?:\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/[0-9]+)?)*$"
 )
-CRON_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly")
+# The presets a schedule may be, as the 5-field expressions croniter reads them as (the
+# targets that take only cron, and the comparison of two schedules, use this meaning).
+PRESET_CRON = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+}
+CRON_PRESETS = tuple(PRESET_CRON)
 
 
 def _error(code: str, message: str) -> PydanticCustomError:
